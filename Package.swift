@@ -1,0 +1,75 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Gatehouse",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gatehouse", targets: ["gatehouse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        // C libraries, each seen by exactly one Swift module.
+        .systemLibrary(name: "CCmark", pkgConfig: "libcmark", providers: [.apt(["libcmark-dev"])]),
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+
+        // Values: tenant, people, organizations, catalogs, packages, policies. No IO.
+        .target(name: "GatehouseModel", swiftSettings: settings),
+        // site/ files -> model, with file:line:column diagnostics.
+        .target(
+            name: "GatehouseSite",
+            dependencies: ["GatehouseModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: settings
+        ),
+        // Markdown -> HTML through libcmark in safe mode.
+        .target(name: "GatehouseMarkdown", dependencies: ["CCmark"], swiftSettings: settings),
+        // Templates, view models and URLs shared by the generator and the handler.
+        .target(
+            name: "Rendering",
+            dependencies: [
+                "GatehouseModel", "GatehouseMarkdown",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: settings
+        ),
+        // load -> validate -> render -> write (atomic, incremental).
+        .target(
+            name: "SiteGenerator",
+            dependencies: ["GatehouseModel", "GatehouseSite", "Rendering"],
+            swiftSettings: settings
+        ),
+        // libfcgi accept loop.
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI"], swiftSettings: settings),
+        // The command line, thin.
+        .executableTarget(
+            name: "gatehouse",
+            dependencies: [
+                "GatehouseModel", "GatehouseSite", "SiteGenerator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: settings
+        ),
+
+        .testTarget(name: "GatehouseSiteTests", dependencies: ["GatehouseSite", "GatehouseModel"], swiftSettings: settings),
+        .testTarget(
+            name: "RenderingTests",
+            dependencies: ["Rendering", "GatehouseMarkdown", "GatehouseModel", "GatehouseSite", "SiteGenerator"],
+            swiftSettings: settings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["GatehouseSite", "SiteGenerator", "GatehouseModel"],
+            swiftSettings: settings
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+// libcmark (Debian libcmark-dev, pkg-config "libcmark"). Only GatehouseMarkdown imports this.
+#include <cmark.h>

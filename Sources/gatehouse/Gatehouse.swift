@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Gatehouse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "Self-hosted entitlement management: check and build the portal from site/.",
+        subcommands: [Check.self, Build.self]
+    )
+}
