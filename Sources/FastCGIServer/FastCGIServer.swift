@@ -1,0 +1,226 @@
+internal import CFastCGI
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One request as the web server handed it over: the FastCGI parameters and the body.
+public struct FastCGIRequest: Sendable {
+    /// CGI-style parameters (`REQUEST_METHOD`, `DOCUMENT_URI`, `HTTP_COOKIE`, …).
+    public var params: [String: String]
+    public var body: [UInt8]
+
+    public init(params: [String: String], body: [UInt8] = []) {
+        self.params = params
+        self.body = body
+    }
+}
+
+public struct FastCGIResponse: Sendable {
+    public var status: Int
+    /// In order; names as they should appear on the wire.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The CGI header block (`Status:` line, headers, blank line). Header values with line
+    /// breaks are dropped so that no value can inject another header.
+    var headerBlock: String {
+        var block = "Status: \(status) \(FastCGIResponse.reason(status))\r\n"
+        for (name, value) in headers where !name.contains(where: \.isNewline) && !value.contains(where: \.isNewline) {
+            block += "\(name): \(value)\r\n"
+        }
+        return block + "\r\n"
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No Content"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        default: "Status"
+        }
+    }
+}
+
+/// A FastCGI responder on libfcgi: worker threads that each accept and answer requests in turn.
+///
+/// The handler is request in, response out; this type only adapts bytes.
+public final class FastCGIServer: @unchecked Sendable {
+    public enum Listener: Sendable {
+        /// Create a unix socket at `path` with `mode` (e.g. 0o660), owned by `group` when given.
+        case unixSocket(path: String, mode: UInt32, group: String?)
+        /// A socket the process inherited (spawn-fcgi passes fd 0; systemd passes fd 3).
+        case inherited(fd: Int32)
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private let listener: Listener
+    private let workers: Int
+    private let maxBodyBytes: Int
+    private let handler: @Sendable (FastCGIRequest) -> FastCGIResponse
+    private let log: @Sendable (String) -> Void
+    private let state = NSLock()
+    private var socket: Int32 = -1
+    private var stopping = false
+
+    /// - Parameters:
+    ///   - maxBodyBytes: larger bodies are answered with 413 without calling the handler.
+    public init(
+        listener: Listener, workers: Int = 2, maxBodyBytes: Int = 64 * 1024,
+        log: @escaping @Sendable (String) -> Void = FastCGIServer.logToStandardError,
+        handler: @escaping @Sendable (FastCGIRequest) -> FastCGIResponse
+    ) {
+        self.listener = listener
+        self.workers = max(1, workers)
+        self.maxBodyBytes = maxBodyBytes
+        self.handler = handler
+        self.log = log
+    }
+
+    /// Writes one line to stderr.
+    public static func logToStandardError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Opens the listening socket. Separate from `run` so callers know the socket is ready.
+    public func open() throws {
+        guard FCGX_Init() == 0 else { throw Failure(description: "FCGX_Init failed") }
+        let fd: Int32
+        switch listener {
+        case .inherited(let inherited):
+            fd = inherited
+        case .unixSocket(let path, let mode, let group):
+            unlink(path)
+            fd = FCGX_OpenSocket(path, 128)
+            guard fd >= 0 else { throw Failure(description: "cannot listen on \(path): \(String(cString: strerror(errno)))") }
+            if let group {
+                guard let entry = getgrnam(group) else { throw Failure(description: "unknown group '\(group)' for \(path)") }
+                guard chown(path, getuid(), entry.pointee.gr_gid) == 0 else {
+                    throw Failure(description: "cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+                }
+            }
+            guard chmod(path, mode_t(mode)) == 0 else {
+                throw Failure(description: "cannot set mode of \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        state.withLock { socket = fd }
+    }
+
+    /// Serves until `shutdown()`; returns when every worker has finished its current request.
+    public func run() throws {
+        if state.withLock({ socket }) < 0 { try open() }
+        let fd = state.withLock { socket }
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            let thread = Thread { [self] in
+                serve(on: fd)
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+
+    /// Stops accepting; requests in flight finish first.
+    public func shutdown() {
+        let fd: Int32 = state.withLock {
+            stopping = true
+            return socket
+        }
+        // Wakes the threads blocked in accept(); they see `stopping` and leave. (Not
+        // FCGX_ShutdownPending: that flag is process-wide and never reset.)
+        if fd >= 0 { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    private var isStopping: Bool { state.withLock { stopping } }
+
+    private func serve(on fd: Int32) {
+        var request = FCGX_Request()
+        guard FCGX_InitRequest(&request, fd, 0) == 0 else {
+            log("fastcgi: cannot initialize a request on fd \(fd)")
+            return
+        }
+        while !isStopping {
+            guard FCGX_Accept_r(&request) >= 0 else {
+                if isStopping { break }
+                log("fastcgi: accept failed: \(String(cString: strerror(errno)))")
+                usleep(10_000)
+                continue
+            }
+            answer(&request)
+            FCGX_Finish_r(&request)
+        }
+        FCGX_Free(&request, 1)
+    }
+
+    private func answer(_ request: inout FCGX_Request) {
+        let params = Self.params(request.envp)
+        let length = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
+        let response: FastCGIResponse
+        if length > maxBodyBytes {
+            response = FastCGIResponse(
+                status: 413, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                body: Array("The request is too large (at most \(maxBodyBytes) bytes).\n".utf8))
+        } else {
+            let body = Self.read(request.in, count: length)
+            response = handler(FastCGIRequest(params: params, body: body))
+        }
+        write(response, to: request.out)
+    }
+
+    static func params(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
+        var params: [String: String] = [:]
+        guard var cursor = envp else { return params }
+        while let entry = cursor.pointee {
+            let pair = String(cString: entry)
+            if let eq = pair.firstIndex(of: "=") {
+                params[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            }
+            cursor += 1
+        }
+        return params
+    }
+
+    static func read(_ stream: UnsafeMutablePointer<FCGX_Stream>?, count: Int) -> [UInt8] {
+        guard count > 0 else { return [] }
+        var body = [UInt8](repeating: 0, count: count)
+        let got = body.withUnsafeMutableBytes { raw in
+            FCGX_GetStr(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(count), stream)
+        }
+        return Array(body.prefix(Int(max(0, got))))
+    }
+
+    private func write(_ response: FastCGIResponse, to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        let head = Array(response.headerBlock.utf8)
+        for chunk in [head, response.body] where !chunk.isEmpty {
+            _ = chunk.withUnsafeBytes { raw in
+                FCGX_PutStr(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(chunk.count), stream)
+            }
+        }
+    }
+}
