@@ -48,6 +48,8 @@ let package = Package(
             dependencies: ["GatehouseModel", "GatehouseSite", "Rendering"],
             swiftSettings: settings
         ),
+        // Eligibility, requests, approvals, assignments: pure rules, no IO.
+        .target(name: "Governance", dependencies: ["GatehouseModel"], swiftSettings: settings),
         // libfcgi accept loop.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"], swiftSettings: settings),
         // The command line, thin.
@@ -64,11 +66,14 @@ let package = Package(
         .testTarget(
             name: "RenderingTests",
             dependencies: ["Rendering", "GatehouseMarkdown", "GatehouseModel", "GatehouseSite", "SiteGenerator"],
+            exclude: ["Snapshots"],
             swiftSettings: settings
         ),
+        .testTarget(name: "GovernanceTests", dependencies: ["Governance", "GatehouseModel"], swiftSettings: settings),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer"], swiftSettings: settings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GatehouseSite", "SiteGenerator", "GatehouseModel"],
+            dependencies: ["GatehouseSite", "SiteGenerator", "GatehouseModel", "Rendering"],
             swiftSettings: settings
         ),
     ]

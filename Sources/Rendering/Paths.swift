@@ -1,0 +1,158 @@
+/// Every URL of the portal and every path the handler answers, built in one place.
+///
+/// Page paths end with `/` and are served from `<path>index.html`; handler paths (form posts and
+/// pages that depend on who is looking) have no file behind them and go to the FastCGI handler.
+public enum Paths {
+    /// The portal home: every listed access package, by catalog.
+    public static let home = "/access-packages/"
+    public static let signIn = "/sign-in/"
+    public static let notFound = "/404.html"
+    public static let assetsPrefix = "/assets/"
+    public static let staticPrefix = "/static/"
+    public static let stylesheet = asset("gatehouse.css")
+
+    public static func package(_ id: String) -> String {
+        home + segment(id) + "/"
+    }
+
+    /// The negotiated form: nginx picks the language variant from `Accept-Language`.
+    public static func requestForm(package: String, policy: String) -> String {
+        Self.package(package) + "request/" + segment(policy) + "/"
+    }
+
+    /// One explicit language variant of a request form.
+    public static func requestForm(package: String, policy: String, language: String) -> String {
+        requestForm(package: package, policy: policy) + segment(language) + "/"
+    }
+
+    public static func asset(_ name: String) -> String { assetsPrefix + encodePath(name) }
+
+    /// A file of `site/static/`, by its path below that folder.
+    public static func staticFile(_ path: String) -> String { staticPrefix + encodePath(path) }
+
+    // MARK: Handler endpoints (implemented by `gatehouse serve`)
+
+    /// POST: submit a request (fields: `FormField`).
+    public static let submitRequest = "/requests"
+    /// POST: email a one-time sign-in code.
+    public static let signInCode = "/sign-in/code"
+    /// POST: check the code and open a session.
+    public static let signInVerify = "/sign-in/verify"
+    /// POST: close the session.
+    public static let signOut = "/sign-out"
+    public static let myRequests = "/my/requests/"
+    public static let myAccess = "/my/access/"
+    public static let approvals = "/approvals/"
+
+    /// Every path the FastCGI handler owns, for the nginx configuration and its tests. A path here
+    /// matches itself and everything below it.
+    public static let handlerPaths: [String] = [
+        submitRequest, signInCode, signInVerify, signOut, myRequests, myAccess, approvals,
+    ]
+
+    /// `baseURL` (without a trailing slash) joined with an absolute path.
+    public static func absolute(_ path: String, baseURL: String) -> String {
+        var base = Substring(baseURL)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        return String(base) + path
+    }
+
+    /// Percent-encodes one path segment: everything but RFC 3986 unreserved characters and a few
+    /// harmless sub-delimiters, so that a model id can never add a segment or a query.
+    public static func segment(_ text: String) -> String {
+        if text == "." || text == ".." { return text.replacingDots() }
+        var out = ""
+        out.unicodeScalars.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if isUnreserved(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + hex(byte >> 4) + hex(byte & 0xF)
+            }
+        }
+        return out
+    }
+
+    private static func encodePath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment(String($0)) }.joined(separator: "/")
+    }
+
+    private static func isUnreserved(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+             UInt8(ascii: "@"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "("),
+             UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","),
+             UInt8(ascii: ";"), UInt8(ascii: "="):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func hex(_ nibble: UInt8) -> String {
+        String(UnicodeScalar(nibble < 10 ? nibble + 48 : nibble + 55))
+    }
+}
+
+extension String {
+    fileprivate func replacingDots() -> String {
+        String(repeating: "%2E", count: count)
+    }
+}
+
+/// Names of the form fields the pages post and the handler reads.
+public enum FormField {
+    public static let package = "package"
+    public static let policy = "policy"
+    /// The language of the form variant, so that answers to choices are shown back the same way.
+    public static let language = "language"
+    public static let justification = "justification"
+    /// Requested start and end of a custom schedule (`YYYY-MM-DD`).
+    public static let start = "start"
+    public static let end = "end"
+    /// Where to go after signing in (a path of this site; empty for the home page).
+    public static let returnTo = "return"
+    public static let email = "email"
+    public static let code = "code"
+    /// Prefix of the fields holding answers: `answer.<questionId>`.
+    public static let answerPrefix = "answer."
+
+    public static func answer(_ questionID: String) -> String { answerPrefix + questionID }
+
+    /// The longest business justification accepted.
+    public static let justificationMaxLength = 4000
+}
+
+extension Paths {
+    /// The file, relative to the output folder, that serves a page path: the path percent-decoded
+    /// the way nginx decodes it, with `index.html` added to folder paths (`/access-packages/x/`
+    /// -> `access-packages/x/index.html`).
+    public static func outputFile(for path: String) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(path.utf8)
+        if utf8.first == UInt8(ascii: "/") { utf8.removeFirst() }
+        var i = 0
+        while i < utf8.count {
+            if utf8[i] == UInt8(ascii: "%"), i + 2 < utf8.count, let high = hexValue(utf8[i + 1]), let low = hexValue(utf8[i + 2]) {
+                bytes.append(high << 4 | low)
+                i += 3
+            } else {
+                bytes.append(utf8[i])
+                i += 1
+            }
+        }
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        return decoded.isEmpty || decoded.hasSuffix("/") ? decoded + "index.html" : decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - 48
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - 55
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - 87
+        default: nil
+        }
+    }
+}
