@@ -25,6 +25,15 @@ public enum Paths {
         requestForm(package: package, policy: policy) + segment(language) + "/"
     }
 
+    /// The file, relative to the output folder, behind a request form: beside the package page,
+    /// `request-<policy>.html` in the default language and `request-<policy>.<lang>.html` in each
+    /// other one (nil `language`: the default). nginx maps both form URLs above onto these, so a
+    /// package keeps one folder however many policies and languages it has.
+    public static func requestFormFile(package: String, policy: String, language: String?) -> String {
+        let folder = outputFile(for: Self.package(package)).dropLast("index.html".count)
+        return folder + "request-" + policy + (language.map { "." + $0 } ?? "") + ".html"
+    }
+
     public static func asset(_ name: String) -> String { assetsPrefix + encodePath(name) }
 
     /// A file of `site/static/`, by its path below that folder.

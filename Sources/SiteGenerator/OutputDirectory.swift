@@ -106,11 +106,6 @@ public enum OutputDirectory {
                         try makeDirectories(folder)
                         made.insert(folder)
                     }
-                    if let original = output.sameAs[path], original.hasPrefix(newRoot + "/"),
-                       link(staging[newRoot]! + original.dropFirst(newRoot.count), target) == 0 {
-                        summary.written += 1
-                        continue
-                    }
                     try writeNew(target, bytes)
                     summary.written += 1
                 }
@@ -431,11 +426,24 @@ struct Manifest: Hashable {
 /// Output paths are made of model ids; refuse any that could leave the output folder or hide.
 enum OutputPath {
     static func validate(_ path: String) throws {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        let safe = !path.isEmpty && segments.allSatisfy { segment in
-            !segment.isEmpty && !segment.hasPrefix(".") && !segment.contains("\0") && !segment.contains("\n")
-                && !segment.contains("\r") && !segment.contains("\\")
+        // Byte by byte: this runs for every file of every build, twice.
+        var safe = !path.isEmpty
+        var segmentStart = true
+        for byte in path.utf8 where safe {
+            switch byte {
+            case UInt8(ascii: "/"):
+                safe = !segmentStart
+                segmentStart = true
+            case UInt8(ascii: "."):
+                safe = !segmentStart
+                segmentStart = false
+            case 0, UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\\"):
+                safe = false
+            default:
+                segmentStart = false
+            }
         }
+        safe = safe && !segmentStart
         guard safe else { throw BuildError.unsafePath(path) }
     }
 }

@@ -6,13 +6,9 @@ public import Rendering
 /// Every file of the generated portal, in memory: path relative to the output folder -> bytes.
 public struct SiteOutput: Sendable, Hashable {
     public var files: [String: [UInt8]]
-    /// Files known to have the same bytes as another file (path -> that file's path), which the
-    /// writer may hard-link instead of writing twice: the negotiated form and its default variant.
-    public var sameAs: [String: String]
 
-    public init(files: [String: [UInt8]] = [:], sameAs: [String: String] = [:]) {
+    public init(files: [String: [UInt8]] = [:]) {
         self.files = files
-        self.sameAs = sameAs
     }
 
     /// A file as UTF-8 text (tests and diagnostics), or nil when absent.
@@ -60,14 +56,10 @@ extension Generator {
         for (name, bytes) in theme.assets { try add(Paths.outputFile(for: Paths.asset(name)), bytes) }
         for file in site.staticFiles { try add(Paths.outputFile(for: Paths.staticFile(file.path)), file.contents) }
 
-        var sameAs: [String: String] = [:]
         for batch in try renderPackages(site.packages, renderer: renderer, progress: progress) {
-            for page in batch {
-                try add(page.path, page.bytes)
-                if let original = page.sameAs { sameAs[page.path] = original }
-            }
+            for page in batch { try add(page.path, page.bytes) }
         }
-        return SiteOutput(files: files, sameAs: sameAs)
+        return SiteOutput(files: files)
     }
 
     /// The pages of the packages, rendered by `concurrentPerform` in batches; each batch keeps its
@@ -93,8 +85,7 @@ extension Generator {
         return try results.values.map { try $0!.get() }
     }
 
-    /// A package page, and its request forms: one per self-service policy and language, plus the
-    /// negotiated default-language one (the same bytes as the explicit default variant).
+    /// A package page, and its request forms: one per self-service policy and language.
     static func renderPages(of package: AccessPackage, renderer: PortalRenderer) throws -> [RenderedPage] {
         try rendering {
             var pages = [RenderedPage(Paths.package(package.id), Array(try renderer.packagePage(package).utf8))]
@@ -102,11 +93,9 @@ extension Generator {
             for policy in renderer.formPolicies(of: package) {
                 for language in languages {
                     let html = Array(try renderer.requestForm(package, policy: policy, language: language).utf8)
-                    let variant = RenderedPage(Paths.requestForm(package: package.id, policy: policy.id, language: language), html)
-                    pages.append(variant)
-                    if language == renderer.site.tenant.defaultLanguage {
-                        pages.append(RenderedPage(Paths.requestForm(package: package.id, policy: policy.id), html, sameAs: variant.path))
-                    }
+                    let variant = language == renderer.site.tenant.defaultLanguage ? nil : language
+                    pages.append(RenderedPage(
+                        file: Paths.requestFormFile(package: package.id, policy: policy.id, language: variant), html))
                 }
             }
             return pages
@@ -118,16 +107,18 @@ extension Generator {
     }
 }
 
-/// A page's output file, its bytes, and the file it duplicates, if any.
+/// A page's output file and its bytes.
 struct RenderedPage {
     var path: String
     var bytes: [UInt8]
-    var sameAs: String?
 
-    init(_ urlPath: String, _ bytes: [UInt8], sameAs: String? = nil) {
-        path = Paths.outputFile(for: urlPath)
+    init(_ urlPath: String, _ bytes: [UInt8]) {
+        self.init(file: Paths.outputFile(for: urlPath), bytes)
+    }
+
+    init(file: String, _ bytes: [UInt8]) {
+        path = file
         self.bytes = bytes
-        self.sameAs = sameAs
     }
 }
 

@@ -75,6 +75,8 @@ struct NginxTests {
         #expect(unknownLanguage.body == english.body, "a language the tenant lacks gets the default")
         let explicit = try http.get(formPath + "fr/")
         #expect(explicit.body == french.body, "the switcher's explicit variant is the negotiated one")
+        let explicitDefault = try http.get(formPath + "en/", headers: ["Accept-Language": "fr"])
+        #expect(explicitDefault.body == english.body, "the explicit default language wins over Accept-Language")
 
         // Unknown paths get the friendly 404 page, with the security headers too.
         let missing = try http.get("/no/such/page")

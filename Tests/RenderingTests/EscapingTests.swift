@@ -44,7 +44,7 @@ struct EscapingTests {
     @Test func packageNameIsEscapedEverywhere() throws {
         let pages = [
             "access-packages/index.html", "access-packages/hostile/index.html",
-            "access-packages/hostile/request/members/en/index.html", "access-packages/hostile/request/members/fr/index.html",
+            "access-packages/hostile/request-members.html", "access-packages/hostile/request-members.fr.html",
         ]
         for path in pages {
             let html = try #require(output.text(path))
@@ -57,13 +57,13 @@ struct EscapingTests {
     }
 
     @Test func questionTextAndAttributesAreEscaped() throws {
-        let form = try #require(output.text("access-packages/hostile/request/members/en/index.html"))
+        let form = try #require(output.text("access-packages/hostile/request-members.html"))
         #expect(form.contains("<label for=\"q-q1\">Say &quot;hi&quot; &lt;b&gt;now&lt;/b&gt; &amp; &#39;then&#39; <span class=\"required\">(required)</span></label>"))
         #expect(form.contains("pattern=\"[a-z]+&quot;&gt;\""), "a quote in a regex cannot end the attribute")
         #expect(form.contains("value=\"a&quot;b\""))
         #expect(form.contains("<label for=\"q-q2-1\">&lt;em&gt;A&lt;/em&gt;</label>"))
         #expect(form.contains("“Policy &lt;i&gt;x&lt;/i&gt;”"))
-        let french = try #require(output.text("access-packages/hostile/request/members/fr/index.html"))
+        let french = try #require(output.text("access-packages/hostile/request-members.fr.html"))
         #expect(french.contains("<label for=\"q-q1\">Dites &quot;&lt;salut&gt;&quot; <span class=\"required\">(obligatoire)</span></label>"))
     }
 

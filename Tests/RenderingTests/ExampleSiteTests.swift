@@ -41,12 +41,11 @@ struct ExampleSiteTests {
         #expect(members.contains("<dd>365 days from approval.</dd>"))
         #expect(members.contains("Reviewed every month from 1 January 2027 by Adele Vance, within 14 days."))
 
-        let french = html("access-packages/external-contractor/request/contractors/fr/index.html")
+        let french = html("access-packages/external-contractor/request-contractors.fr.html")
         #expect(french.contains("<html lang=\"fr\">"))
         #expect(french.contains("<legend>Quelle équipe a gagné la finale 2022 ? <span class=\"required\">(obligatoire)</span></legend>"))
         #expect(french.contains("<label for=\"q-final-1\">Argentine</label>"))
-        #expect(files["access-packages/external-contractor/request/contractors/index.html"]
-            == files["access-packages/external-contractor/request/contractors/en/index.html"])
+        #expect(html("access-packages/external-contractor/request-contractors.html").contains("<html lang=\"en\">"))
 
         let again = try Generator.build(options)
         #expect((again.written, again.unchanged, again.removed) == (0, summary.files, 0))

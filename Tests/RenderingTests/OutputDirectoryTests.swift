@@ -41,18 +41,18 @@ struct OutputDirectoryTests {
         let options = try options(in: folder, site: Fixture.files)
 
         let first = try Generator.build(options)
-        #expect(first.files == 18)
-        #expect((first.written, first.unchanged, first.removed) == (18, 0, 0))
+        #expect(first.files == 15)
+        #expect((first.written, first.unchanged, first.removed) == (15, 0, 0))
         let written = try snapshotFolder(options.outputDirectory)
 
         let second = try Generator.build(options)
-        #expect((second.files, second.written, second.unchanged, second.removed) == (18, 0, 18, 0))
+        #expect((second.files, second.written, second.unchanged, second.removed) == (15, 0, 15, 0))
         #expect(try snapshotFolder(options.outputDirectory) == written)
 
         // Same bytes rendered again (the inputs' fingerprint differs): compared, not rewritten.
         let output = try Fixture.render()
         let rewrite = try OutputDirectory.write(output, to: options.outputDirectory)
-        #expect(rewrite == WriteSummary(written: 0, unchanged: 18, removed: 0))
+        #expect(rewrite == WriteSummary(written: 0, unchanged: 15, removed: 0))
     }
 
     @Test func changedPackageRewritesOnlyItsPages() throws {
@@ -65,7 +65,7 @@ struct OutputDirectoryTests {
         let options = try options(in: folder, site: files)
         let inodes = try inodeNumbers(options.outputDirectory)
         let summary = try Generator.build(options)
-        #expect((summary.written, summary.unchanged, summary.removed) == (1, 17, 0))
+        #expect((summary.written, summary.unchanged, summary.removed) == (1, 14, 0))
         let after = try inodeNumbers(options.outputDirectory)
         let replaced = Set(after.keys.filter { after[$0] != inodes[$0] })
         #expect(replaced == ["access-packages/secret/index.html", ".gatehouse-manifest"])
@@ -76,15 +76,15 @@ struct OutputDirectoryTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try Generator.build(try options(in: folder, site: Fixture.files))
         let out = folder.appendingPathComponent("public")
-        #expect(folders(in: out).contains("access-packages/secret/request/members/fr"))
+        #expect(folders(in: out).contains("access-packages/secret"))
 
         var files = Fixture.files
         files["packages/secret.md"] = nil
         let summary = try Generator.build(try options(in: folder, site: files))
-        #expect((summary.files, summary.written, summary.removed) == (14, 0, 4))
+        #expect((summary.files, summary.written, summary.removed) == (12, 0, 3))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("access-packages/secret").path))
         #expect(!folders(in: out).contains { $0.hasPrefix("access-packages/secret") })
-        #expect(folders(in: out).contains("access-packages/open/request/members/fr"))
+        #expect(folders(in: out).contains("access-packages/open"))
     }
 
     @Test func strayFilesAndLeftoverTemporaryFilesAreRemoved() throws {
@@ -164,7 +164,7 @@ struct OutputDirectoryTests {
         // A page removed by hand is noticed and written again.
         try FileManager.default.removeItem(at: options.outputDirectory.appendingPathComponent("access-packages/open/index.html"))
         let summary = try Generator.build(options)
-        #expect((summary.written, summary.unchanged) == (1, 17))
+        #expect((summary.written, summary.unchanged) == (1, 14))
     }
 
     private func inodeNumbers(_ folder: URL) throws -> [String: UInt64] {
@@ -188,16 +188,5 @@ extension OutputDirectoryTests {
             ".gatehouse-manifest": Array("gatehouse-manifest 1\nfingerprint \n12 static/a/x\n10 static/b\n".utf8),
             "static/a/x": Array("now a folder".utf8), "static/b": Array("now a file".utf8),
         ])
-    }
-
-    @Test func negotiatedFormIsAHardLinkInANewFolder() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try OutputDirectory.write(try Fixture.render(), to: folder)
-        let form = folder.appendingPathComponent("access-packages/open/request/members")
-        let negotiated = try FileManager.default.attributesOfItem(atPath: form.appendingPathComponent("index.html").path)
-        let english = try FileManager.default.attributesOfItem(atPath: form.appendingPathComponent("en/index.html").path)
-        #expect(negotiated[.systemFileNumber] as? NSNumber == english[.systemFileNumber] as? NSNumber)
-        #expect(negotiated[.referenceCount] as? NSNumber == 2)
     }
 }

@@ -29,6 +29,11 @@ struct PathsTests {
         #expect(Paths.package("../x") == "/access-packages/..%2Fx/")
     }
 
+    @Test func requestFormsLiveBesideTheirPackagePage() {
+        #expect(Paths.requestFormFile(package: "p", policy: "team", language: nil) == "access-packages/p/request-team.html")
+        #expect(Paths.requestFormFile(package: "p", policy: "team", language: "pt-BR") == "access-packages/p/request-team.pt-BR.html")
+    }
+
     @Test func outputFilesMirrorHowNginxMapsPaths() {
         #expect(Paths.outputFile(for: "/access-packages/") == "access-packages/index.html")
         #expect(Paths.outputFile(for: "/access-packages/p/request/t/fr/") == "access-packages/p/request/t/fr/index.html")

@@ -27,7 +27,7 @@ struct SnapshotTests {
 
     @Test func requestFormInFrench() throws {
         try assertSnapshot(
-            try #require(output.text("access-packages/finance-reports/request/finance-team/fr/index.html")),
+            try #require(output.text("access-packages/finance-reports/request-finance-team.fr.html")),
             named: "finance-reports-request-fr.html")
     }
 
