@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // C libraries, each seen by exactly one Swift module.
@@ -50,6 +51,20 @@ let package = Package(
         ),
         // Eligibility, requests, approvals, assignments: pure rules, no IO.
         .target(name: "Governance", dependencies: ["GatehouseModel"], swiftSettings: settings),
+        // SQLite through GRDB: migrations, transactions, outbox, audit.
+        .target(
+            name: "GatehouseStore",
+            dependencies: ["GatehouseModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings
+        ),
+        // Email messages (RFC 5322) and their delivery: .eml folder or a sendmail command.
+        .target(name: "GatehouseMail", swiftSettings: settings),
+        // The handler's HTTP side, pure: request context, form decoding, cookies, routing, origin check.
+        .target(
+            name: "Portal",
+            dependencies: ["GatehouseModel", "Governance", "Rendering"],
+            swiftSettings: settings
+        ),
         // libfcgi accept loop.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"], swiftSettings: settings),
         // The command line, thin.
@@ -70,6 +85,9 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "GovernanceTests", dependencies: ["Governance", "GatehouseModel"], swiftSettings: settings),
+        .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseModel"], swiftSettings: settings),
+        .testTarget(name: "GatehouseMailTests", dependencies: ["GatehouseMail"], swiftSettings: settings),
+        .testTarget(name: "PortalTests", dependencies: ["Portal", "GatehouseModel", "Governance", "Rendering"], swiftSettings: settings),
         .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer"], swiftSettings: settings),
         .testTarget(
             name: "IntegrationTests",
