@@ -71,6 +71,17 @@ public final class FastCGIServer: @unchecked Sendable {
         case unixSocket(path: String, mode: UInt32, group: String?)
         /// A socket the process inherited (spawn-fcgi passes fd 0; systemd passes fd 3).
         case inherited(fd: Int32)
+
+        /// The socket systemd passed (`LISTEN_FDS`/`LISTEN_PID`: fd 3), else fd 0 when it is a
+        /// socket (spawn-fcgi), else nil.
+        public static func inheritedFromEnvironment(_ environment: [String: String]) -> Listener? {
+            if environment["LISTEN_FDS"] == "1", environment["LISTEN_PID"] == String(getpid()) {
+                return .inherited(fd: 3)
+            }
+            var info = stat()
+            if fstat(0, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK { return .inherited(fd: 0) }
+            return nil
+        }
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -85,6 +96,7 @@ public final class FastCGIServer: @unchecked Sendable {
     private let state = NSLock()
     private var socket: Int32 = -1
     private var stopping = false
+    private var signalSources: [any DispatchSourceSignal] = []
 
     /// - Parameters:
     ///   - maxBodyBytes: larger bodies are answered with 413 without calling the handler.
@@ -146,6 +158,22 @@ public final class FastCGIServer: @unchecked Sendable {
         group.wait()
     }
 
+    /// Ignores SIGPIPE (a client that went away must not kill the process) and turns SIGTERM and
+    /// SIGINT into `shutdown()`, so requests in flight finish before `run()` returns.
+    public func stopOnTerminationSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in
+                log("fastcgi: signal \(number), finishing requests in flight")
+                shutdown()
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
     /// Stops accepting; requests in flight finish first.
     public func shutdown() {
         let fd: Int32 = state.withLock {
@@ -179,6 +207,7 @@ public final class FastCGIServer: @unchecked Sendable {
     }
 
     private func answer(_ request: inout FCGX_Request) {
+        let started = ContinuousClock.now
         let params = Self.params(request.envp)
         let length = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
         let response: FastCGIResponse
@@ -191,6 +220,16 @@ public final class FastCGIServer: @unchecked Sendable {
             response = handler(FastCGIRequest(params: params, body: body))
         }
         write(response, to: request.out)
+        log(Self.logLine(params: params, status: response.status, bytes: response.body.count, elapsed: ContinuousClock.now - started))
+    }
+
+    /// One line per request: method, path, status, body bytes, milliseconds.
+    static func logLine(params: [String: String], status: Int, bytes: Int, elapsed: Duration) -> String {
+        let method = params["REQUEST_METHOD"] ?? "-"
+        let path = params["DOCUMENT_URI"] ?? params["REQUEST_URI"] ?? "-"
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let millis = "\(micros / 1000).\(String(micros % 1000 / 100))"
+        return "\(method) \(path) \(status) \(bytes)B \(millis)ms"
     }
 
     static func params(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {

@@ -1,4 +1,4 @@
-import FastCGIServer
+@testable import FastCGIServer
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -64,6 +64,46 @@ struct FastCGIClient {
 }
 
 @Suite struct FastCGIServerTests {
+    @Test func logsOneLinePerRequest() {
+        let line = FastCGIServer.logLine(
+            params: ["REQUEST_METHOD": "POST", "DOCUMENT_URI": "/requests"], status: 303, bytes: 0,
+            elapsed: .microseconds(2_345))
+        #expect(line == "POST /requests 303 0B 2.3ms")
+    }
+
+    @Test func sigtermFinishesTheRequestInFlight() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-fcgi-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("s.sock").path
+        let entered = DispatchSemaphore(value: 0)
+        let server = FastCGIServer(listener: .unixSocket(path: path, mode: 0o600, group: nil), workers: 1, log: { _ in }) { _ in
+            entered.signal()
+            usleep(300_000)
+            return FastCGIResponse(status: 200, body: Array("done".utf8))
+        }
+        try server.open()
+        server.stopOnTerminationSignals()
+        let stopped = DispatchSemaphore(value: 0)
+        Thread { try? server.run(); stopped.signal() }.start()
+        let reply = LockedArray()
+        let answered = DispatchSemaphore(value: 0)
+        Thread {
+            reply.append((try? FastCGIClient(path: path).send(params: ["REQUEST_METHOD": "GET"], body: [])) ?? "")
+            answered.signal()
+        }.start()
+        #expect(entered.wait(timeout: .now() + 5) == .success)
+        kill(getpid(), SIGTERM)
+        #expect(answered.wait(timeout: .now() + 5) == .success)
+        #expect(reply.values == ["Status: 200 OK\r\n\r\ndone"])
+        #expect(stopped.wait(timeout: .now() + 5) == .success, "run() returns after SIGTERM")
+    }
+
+    @Test func findsNoInheritedSocketWhenThereIsNone() {
+        // Under the test runner fd 0 is not a socket and systemd passed nothing.
+        #expect(FastCGIServer.Listener.inheritedFromEnvironment(["LISTEN_FDS": "1", "LISTEN_PID": "1"]) == nil)
+    }
+
     func withServer(maxBodyBytes: Int = 1024, _ body: (FastCGIClient) throws -> Void) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-fcgi-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
