@@ -91,6 +91,10 @@ extension Context {
         var expiration: Expiration? = .never
         if let value = fields["expiration"] { expiration = decodeExpiration(value) }
         let customSchedule = fields["customSchedule"]?.bool() ?? false
+        if customSchedule, case .afterHours = expiration, let at = fields["customSchedule"] {
+            at.error("a custom schedule takes start and end dates, which access lasting hours cannot use; "
+                + "expire after days or on a date, or set customSchedule: false")
+        }
 
         var extensionAllowed = false
         var extensionRequiresApproval = false

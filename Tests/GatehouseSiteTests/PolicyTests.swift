@@ -439,6 +439,14 @@ import Testing
         ])
     }
 
+    @Test func customScheduleNeedsDays() {
+        #expect(Self.lifecycle("  expiration: {afterHours: 8}\n  customSchedule: true") == [
+            "packages/p.md:12:23: error: a custom schedule takes start and end dates, which access lasting hours cannot use; "
+                + "expire after days or on a date, or set customSchedule: false",
+        ])
+        #expect(Self.lifecycle("  expiration: {afterDays: 8}\n  customSchedule: true").isEmpty)
+    }
+
     @Test func reviewRules() {
         #expect(Self.lifecycle("""
               review:
