@@ -1,0 +1,91 @@
+public import Foundation
+internal import GRDB
+
+/// Someone who signed in at least once.
+public struct PersonRecord: Sendable, Hashable {
+    /// Lowercased.
+    public var email: String
+    public var displayName: String
+    public var isExternal: Bool
+    /// Set when an external person was first given access by Gatehouse; nil for others.
+    public var governedGuestSince: Date?
+    /// Non-nil when the person is blocked: the reason shown to them.
+    public var blockedReason: String?
+    public var termsAcceptedAt: Date?
+    public var termsVersion: String?
+    public var firstSignInAt: Date
+    public var lastSignInAt: Date
+
+    public var isGovernedGuest: Bool { governedGuestSince != nil }
+    public var isBlocked: Bool { blockedReason != nil }
+
+    init(row: Row) {
+        email = row["email"]
+        displayName = row["display_name"]
+        isExternal = row["is_external"]
+        governedGuestSince = row["is_governed_guest"] ? row["governed_guest_since"] : nil
+        blockedReason = row["is_blocked"] ? (row["blocked_reason"] as String? ?? "") : nil
+        termsAcceptedAt = row["terms_accepted_at"]
+        termsVersion = row["terms_version"]
+        firstSignInAt = row["first_sign_in_at"]
+        lastSignInAt = row["last_sign_in_at"]
+    }
+}
+
+extension StoreReader {
+    /// The person with that email (any case), if they ever signed in.
+    public func person(email: String) throws -> PersonRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM person WHERE email = ?", arguments: [normalized(email)])
+            .map(PersonRecord.init(row:))
+    }
+}
+
+extension StoreWriter {
+    /// Records a sign-in at `at`: creates the person, or updates name, external flag and last sign-in.
+    /// A nil `displayName` keeps the stored one (the email for a new person).
+    @discardableResult
+    public func upsertPersonOnSignIn(email: String, displayName: String?, isExternal: Bool, at: Date) throws
+        -> PersonRecord
+    {
+        let email = normalized(email)
+        try db.execute(
+            sql: """
+                INSERT INTO person (email, display_name, is_external, first_sign_in_at, last_sign_in_at)
+                VALUES (?1, coalesce(?2, ?1), ?3, ?4, ?4)
+                ON CONFLICT (email) DO UPDATE SET
+                    display_name = coalesce(?2, display_name),
+                    is_external = excluded.is_external,
+                    last_sign_in_at = excluded.last_sign_in_at
+                """,
+            arguments: [email, displayName, isExternal, at])
+        return try person(email: email)!
+    }
+
+    /// Records that the person accepted the terms of use `version` at `at`.
+    public func recordTermsAccepted(email: String, version: String, at: Date) throws {
+        try db.execute(
+            sql: "UPDATE person SET terms_accepted_at = ?, terms_version = ? WHERE email = ?",
+            arguments: [at, version, normalized(email)])
+        if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
+    }
+
+    /// Makes the person a governed guest since `since`; a second call keeps the first date.
+    public func markGovernedGuest(email: String, since: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE person SET governed_guest_since = coalesce(governed_guest_since, ?), is_governed_guest = 1
+                WHERE email = ?
+                """,
+            arguments: [since, normalized(email)])
+        if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
+    }
+
+    /// Blocks the person with a reason they will be shown, or unblocks them with nil.
+    /// Their sessions are not ended here: call ``endSessions(email:at:)`` in the same transaction.
+    public func setBlocked(email: String, reason: String?) throws {
+        try db.execute(
+            sql: "UPDATE person SET is_blocked = ?, blocked_reason = ? WHERE email = ?",
+            arguments: [reason != nil, reason, normalized(email)])
+        if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
+    }
+}

@@ -1,0 +1,256 @@
+public import Foundation
+internal import GRDB
+
+/// Add, extend or remove a package (PRODUCT.md section 5).
+public enum RequestKind: String, Sendable, Hashable, CaseIterable { case add, extend, remove }
+
+/// Who made the request: the person, an admin on their behalf, or the system (expiry, review).
+public enum ActorKind: String, Sendable, Hashable, CaseIterable { case user, admin, system }
+
+/// A request's state (PRODUCT.md section 5).
+public enum RequestState: String, Sendable, Hashable, CaseIterable {
+    case submitted, pendingApproval, approved, scheduled, delivering, delivered, partiallyDelivered
+    case deliveryFailed, denied, expired, canceled
+}
+
+/// An approver's answer on one stage.
+public enum DecisionKind: String, Sendable, Hashable, CaseIterable { case approve, deny }
+
+/// One request as stored; also the value to insert (the caller chooses `id` and the key).
+public struct RequestRecord: Sendable, Hashable {
+    public var id: String
+    /// The same for every replay of one form post (double click, back-and-resubmit).
+    public var idempotencyKey: String
+    public var kind: RequestKind
+    public var actorKind: ActorKind
+    public var requestorEmail: String
+    public var packageID: String
+    public var policyID: String
+    /// JSON: the policy as it was at submission.
+    public var policySnapshot: String
+    /// The language the form was shown in.
+    public var language: String
+    public var justification: String
+    /// JSON: the answers as the person saw them.
+    public var answers: String
+    public var requestedStart: Date?
+    public var requestedEnd: Date?
+    public var state: RequestState
+    /// 1-based stage while pending approval.
+    public var currentStage: Int?
+    public var escalated: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, idempotencyKey: String, kind: RequestKind, actorKind: ActorKind, requestorEmail: String,
+        packageID: String, policyID: String, policySnapshot: String, language: String, justification: String,
+        answers: String, requestedStart: Date? = nil, requestedEnd: Date? = nil, state: RequestState,
+        currentStage: Int? = nil, escalated: Bool = false, createdAt: Date, updatedAt: Date? = nil
+    ) {
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.kind = kind
+        self.actorKind = actorKind
+        self.requestorEmail = requestorEmail
+        self.packageID = packageID
+        self.policyID = policyID
+        self.policySnapshot = policySnapshot
+        self.language = language
+        self.justification = justification
+        self.answers = answers
+        self.requestedStart = requestedStart
+        self.requestedEnd = requestedEnd
+        self.state = state
+        self.currentStage = currentStage
+        self.escalated = escalated
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+
+    init(row: Row) throws {
+        id = row["id"]
+        idempotencyKey = row["idempotency_key"]
+        kind = try row.decode(RequestKind.self, "kind", table: "request")
+        actorKind = try row.decode(ActorKind.self, "actor_kind", table: "request")
+        requestorEmail = row["requestor_email"]
+        packageID = row["package_id"]
+        policyID = row["policy_id"]
+        policySnapshot = row["policy_snapshot"]
+        language = row["language"]
+        justification = row["justification"]
+        answers = row["answers"]
+        requestedStart = row["requested_start"]
+        requestedEnd = row["requested_end"]
+        state = try row.decode(RequestState.self, "state", table: "request")
+        currentStage = row["current_stage"]
+        escalated = row["escalated"]
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+    }
+}
+
+/// The decision taken on one stage of a request.
+public struct DecisionRecord: Sendable, Hashable {
+    public var requestID: String
+    /// 1-based.
+    public var stage: Int
+    public var approverEmail: String
+    public var decision: DecisionKind
+    public var justification: String
+    public var decidedAt: Date
+
+    public init(
+        requestID: String, stage: Int, approverEmail: String, decision: DecisionKind, justification: String,
+        decidedAt: Date
+    ) {
+        self.requestID = requestID
+        self.stage = stage
+        self.approverEmail = approverEmail
+        self.decision = decision
+        self.justification = justification
+        self.decidedAt = decidedAt
+    }
+
+    init(row: Row) throws {
+        requestID = row["request_id"]
+        stage = row["stage"]
+        approverEmail = row["approver_email"]
+        decision = try row.decode(DecisionKind.self, "decision", table: "decision")
+        justification = row["justification"]
+        decidedAt = row["decided_at"]
+    }
+}
+
+/// A request with its decisions in stage order, for the detail page.
+public struct RequestDetail: Sendable, Hashable {
+    public var request: RequestRecord
+    public var decisions: [DecisionRecord]
+}
+
+/// Whether an insert made a new request or found the one a replayed post already made.
+public enum RequestInsertion: Sendable, Hashable {
+    case created(id: String)
+    /// The idempotency key was already used: this is the first request's id.
+    case existing(id: String)
+
+    /// The id of the request, new or not.
+    public var id: String {
+        switch self { case .created(let id), .existing(let id): id }
+    }
+}
+
+/// Whether a decision was recorded or lost the race to an earlier one on the same stage.
+public enum DecisionInsertion: Sendable, Hashable {
+    case recorded(DecisionRecord)
+    /// The stage already had this decision; the attempted one was not stored.
+    case alreadyDecided(DecisionRecord)
+}
+
+extension StoreReader {
+    /// The request with that id.
+    public func request(id: String) throws -> RequestRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM request WHERE id = ?", arguments: [id]).map(RequestRecord.init(row:))
+    }
+
+    /// The request with its decisions so far.
+    public func requestDetail(id: String) throws -> RequestDetail? {
+        guard let request = try request(id: id) else { return nil }
+        return RequestDetail(request: request, decisions: try decisions(requestID: id))
+    }
+
+    /// Decisions of a request by stage.
+    public func decisions(requestID: String) throws -> [DecisionRecord] {
+        try Row.fetchAll(db, sql: "SELECT * FROM decision WHERE request_id = ? ORDER BY stage", arguments: [requestID])
+            .map(DecisionRecord.init(row:))
+    }
+
+    /// Every request of a person, newest first (at most `limit` when given).
+    public func requests(of email: String, limit: Int? = nil) throws -> [RequestRecord] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM request WHERE requestor_email = ?
+                ORDER BY created_at DESC, rowid DESC LIMIT ?
+                """,
+            arguments: [normalized(email), limit ?? -1]
+        ).map(RequestRecord.init(row:))
+    }
+
+    /// A person's requests for one package that are in one of `states` (the open-request block).
+    public func requests(of email: String, packageID: String, in states: Set<RequestState>) throws
+        -> [RequestRecord]
+    {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM request WHERE requestor_email = ? AND package_id = ?
+                ORDER BY created_at DESC, rowid DESC
+                """,
+            arguments: [normalized(email), packageID]
+        ).map(RequestRecord.init(row:)).filter { states.contains($0.state) }
+    }
+}
+
+extension StoreWriter {
+    /// Inserts the request unless its idempotency key is already stored, in which case nothing
+    /// is written and the existing request's id is returned.
+    @discardableResult
+    public func insertRequest(_ r: RequestRecord) throws -> RequestInsertion {
+        try db.execute(
+            sql: """
+                INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
+                    policy_snapshot, language, justification, answers, requested_start, requested_end, state,
+                    current_stage, escalated, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """,
+            arguments: [
+                r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
+                r.packageID, r.policyID, r.policySnapshot, r.language, r.justification, r.answers,
+                r.requestedStart, r.requestedEnd, r.state.rawValue, r.currentStage, r.escalated, r.createdAt,
+                r.updatedAt,
+            ])
+        if db.changesCount == 1 { return .created(id: r.id) }
+        let existing = try String.fetchOne(
+            db, sql: "SELECT id FROM request WHERE idempotency_key = ?", arguments: [r.idempotencyKey])
+        return .existing(id: existing!)
+    }
+
+    /// Moves a request to `state` at `at`. With `expected`, the change only happens if the request
+    /// is still in that state, otherwise ``StoreError/requestStateChanged(id:expected:actual:)``.
+    @discardableResult
+    public func updateRequest(
+        id: String, state: RequestState, currentStage: Int?, escalated: Bool, at: Date,
+        expected: RequestState? = nil
+    ) throws -> RequestRecord {
+        guard let current = try request(id: id) else { throw StoreError.requestNotFound(id: id) }
+        if let expected, current.state != expected {
+            throw StoreError.requestStateChanged(id: id, expected: expected, actual: current.state)
+        }
+        try db.execute(
+            sql: "UPDATE request SET state = ?, current_stage = ?, escalated = ?, updated_at = ? WHERE id = ?",
+            arguments: [state.rawValue, currentStage, escalated, at, id])
+        return try request(id: id)!
+    }
+
+    /// Records the first decision on a stage. When the stage already has one (a concurrent or
+    /// replayed decision), nothing is written and the existing decision is returned.
+    public func insertDecision(_ d: DecisionRecord) throws -> DecisionInsertion {
+        guard try request(id: d.requestID) != nil else { throw StoreError.requestNotFound(id: d.requestID) }
+        try db.execute(
+            sql: """
+                INSERT INTO decision (request_id, stage, approver_email, decision, justification, decided_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (request_id, stage) DO NOTHING
+                """,
+            arguments: [
+                d.requestID, d.stage, normalized(d.approverEmail), d.decision.rawValue, d.justification, d.decidedAt,
+            ])
+        let inserted = db.changesCount == 1
+        let stored = try Row.fetchOne(
+            db, sql: "SELECT * FROM decision WHERE request_id = ? AND stage = ?", arguments: [d.requestID, d.stage])
+        let decision = try DecisionRecord(row: stored!)
+        return inserted ? .recorded(decision) : .alreadyDecided(decision)
+    }
+}

@@ -1,0 +1,188 @@
+internal import GRDB
+
+/// The versioned schema. A registered migration never changes once released: add "v2" instead.
+///
+/// Times are UTC text `YYYY-MM-DD HH:MM:SS.SSS` (GRDB's `Date` format): they sort and compare as
+/// text, with millisecond precision. Emails are stored lowercased.
+enum Schema {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in try db.execute(sql: v1) }
+        return migrator
+    }()
+
+    static let v1 = """
+        -- person: everyone who signed in at least once (directory people who never did are not
+        -- here). is_external is from the tenant's domains at the last sign-in; a governed guest is
+        -- an external person Gatehouse gave access to (only those are ever blocked or removed by
+        -- the guest lifecycle); terms_* record the accepted terms of use.
+        CREATE TABLE person (
+            email TEXT PRIMARY KEY NOT NULL CHECK (email = lower(email)),
+            display_name TEXT NOT NULL,
+            is_external INTEGER NOT NULL CHECK (is_external IN (0, 1)),
+            is_governed_guest INTEGER NOT NULL DEFAULT 0 CHECK (is_governed_guest IN (0, 1)),
+            governed_guest_since TEXT,
+            is_blocked INTEGER NOT NULL DEFAULT 0 CHECK (is_blocked IN (0, 1)),
+            blocked_reason TEXT,
+            terms_accepted_at TEXT,
+            terms_version TEXT,
+            first_sign_in_at TEXT NOT NULL,
+            last_sign_in_at TEXT NOT NULL
+        );
+
+        -- session: a signed-in browser. id_hash is the hash of the cookie's random id, computed
+        -- by the caller (the raw id is never stored). Valid while ended_at is NULL, now is before
+        -- expires_at (absolute) and within the idle timeout of last_seen_at.
+        CREATE TABLE session (
+            id_hash TEXT PRIMARY KEY NOT NULL,
+            email TEXT NOT NULL REFERENCES person(email) ON UPDATE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX session_by_email ON session(email);
+
+        -- sign_in_code: one-time codes sent by email, stored hashed. Only the newest code of an
+        -- address counts; wrong_attempts is capped by the caller's limit; used_at consumes it.
+        CREATE TABLE sign_in_code (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            email TEXT NOT NULL CHECK (email = lower(email)),
+            code_hash TEXT NOT NULL,
+            client_address TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            wrong_attempts INTEGER NOT NULL DEFAULT 0,
+            used_at TEXT
+        );
+        CREATE INDEX sign_in_code_by_email ON sign_in_code(email, id);
+
+        -- sign_in_code_request: every request for a code, counted per address and per client
+        -- address over a recent window to rate-limit them; old rows may be pruned.
+        CREATE TABLE sign_in_code_request (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL,
+            client_address TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX sign_in_code_request_by_email ON sign_in_code_request(email, at);
+        CREATE INDEX sign_in_code_request_by_client ON sign_in_code_request(client_address, at);
+
+        -- request: one person asking to add, extend or remove one package through one policy,
+        -- kept forever. id is the caller's; a replayed post carries the same idempotency_key and
+        -- finds the first row. policy_snapshot (JSON) is the policy as it was when submitted, so a
+        -- later model change does not alter a pending request; answers (JSON) are as the person
+        -- saw them; current_stage is 1-based while pending approval.
+        CREATE TABLE request (
+            id TEXT PRIMARY KEY NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('add', 'extend', 'remove')),
+            actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user', 'admin', 'system')),
+            requestor_email TEXT NOT NULL CHECK (requestor_email = lower(requestor_email)),
+            package_id TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            policy_snapshot TEXT NOT NULL CHECK (json_valid(policy_snapshot)),
+            language TEXT NOT NULL,
+            justification TEXT NOT NULL,
+            answers TEXT NOT NULL CHECK (json_valid(answers)),
+            requested_start TEXT,
+            requested_end TEXT,
+            state TEXT NOT NULL CHECK (state IN ('submitted', 'pendingApproval', 'approved',
+                'scheduled', 'delivering', 'delivered', 'partiallyDelivered', 'deliveryFailed',
+                'denied', 'expired', 'canceled')),
+            current_stage INTEGER,
+            escalated INTEGER NOT NULL DEFAULT 0 CHECK (escalated IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX request_by_requestor ON request(requestor_email, created_at);
+        CREATE INDEX request_by_package ON request(package_id, state);
+        CREATE INDEX request_by_state ON request(state);
+
+        -- decision: an approver's decision on one stage of a request. The primary key makes the
+        -- first decision of a stage the only one: a concurrent second insert finds the winner.
+        CREATE TABLE decision (
+            request_id TEXT NOT NULL REFERENCES request(id),
+            stage INTEGER NOT NULL CHECK (stage >= 1),
+            approver_email TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+            justification TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (request_id, stage)
+        );
+
+        -- assignment: a person holding a package through a policy, from the request that gave it.
+        -- ends_at is the planned end (NULL: never); ended_at and end_reason are set when it ends
+        -- for any reason, and the row stays (state 'expired') for history.
+        CREATE TABLE assignment (
+            id TEXT PRIMARY KEY NOT NULL,
+            request_id TEXT NOT NULL REFERENCES request(id),
+            email TEXT NOT NULL CHECK (email = lower(email)),
+            package_id TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('delivering', 'delivered', 'partiallyDelivered',
+                'deliveryFailed', 'expired')),
+            starts_at TEXT NOT NULL,
+            ends_at TEXT,
+            ended_at TEXT,
+            end_reason TEXT
+        );
+        CREATE INDEX assignment_by_email ON assignment(email, state);
+        CREATE INDEX assignment_by_package ON assignment(package_id, state);
+        CREATE INDEX assignment_by_end ON assignment(ends_at) WHERE state != 'expired';
+
+        -- resource_grant: one resource role an assignment grants. The built-in directory's
+        -- membership of a resource is the union of the active grants of all assignments, so
+        -- revoking one assignment's grant keeps a role another assignment still gives.
+        CREATE TABLE resource_grant (
+            id INTEGER PRIMARY KEY,
+            assignment_id TEXT NOT NULL REFERENCES assignment(id),
+            resource_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'active', 'failed', 'revoked')),
+            updated_at TEXT NOT NULL,
+            UNIQUE (assignment_id, resource_id, role)
+        );
+        CREATE INDEX resource_grant_by_resource ON resource_grant(resource_id, role, state);
+
+        -- outbox: mail queued in the transaction of the change it reports, delivered later by a
+        -- sender. Due when unsent and next_attempt_at <= now; next_attempt_at NULL on an unsent
+        -- row means the sender gave up (last_error says why).
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            sent_at TEXT,
+            last_error TEXT
+        );
+        CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+
+        -- audit: every state change (actor, time, subject, action, before -> after, reason).
+        -- Append-only: the triggers below refuse any UPDATE or DELETE of a row.
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            value_before TEXT,
+            value_after TEXT,
+            reason TEXT
+        );
+        CREATE INDEX audit_by_subject ON audit(subject_kind, subject_id, id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be changed');
+        END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be deleted');
+        END;
+        """
+}

@@ -1,0 +1,233 @@
+public import Foundation
+internal import GRDB
+
+/// The handler's and the sweep's state in one SQLite file: open it once per process and share it.
+///
+/// Every change goes through ``write(_:)``, one IMMEDIATE transaction: group a change with the
+/// mail and audit entries that report it so that they commit or vanish together.
+public final class Store: Sendable {
+    /// The database file, or `:memory:`.
+    public let path: String
+    let writer: any DatabaseWriter
+
+    /// How long a writer waits for another process's write lock before giving up.
+    public static let busyTimeout: TimeInterval = 5
+
+    /// Opens (creating it and its folder when missing) the database at `path` and migrates it.
+    public convenience init(path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.cannotOpen(
+                path: path, reason: "cannot create the folder \(folder.path): \(error.localizedDescription)")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: Self.configuration())
+            // GRDB's WAL setup lowers the writer to NORMAL after `prepareDatabase`; an acknowledged
+            // post must survive a power loss, so the writer connection goes back to FULL.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        } catch let error as DatabaseError {
+            let hint = [.SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY].contains(error.resultCode)
+                ? " (check that the folder exists and is writable by this user)" : ""
+            throw StoreError.cannotOpen(path: path, reason: Self.explain(error) + hint)
+        }
+        try self.init(path: path, writer: pool)
+    }
+
+    /// A private in-memory database for tests of code that uses a store; nothing is kept.
+    public static func inMemory() throws -> Store {
+        try Store(path: ":memory:", writer: DatabaseQueue(configuration: configuration()))
+    }
+
+    private init(path: String, writer: any DatabaseWriter) throws {
+        self.path = path
+        self.writer = writer
+        do {
+            try Self.migrate(writer)
+        } catch let error as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: "migration failed: \(Self.explain(error))")
+        }
+    }
+
+    private static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(busyTimeout)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    /// GRDB's migrator reads the applied migrations outside a transaction, so two processes
+    /// opening a new file at once can both try "v1"; the loser's transaction rolls back and it
+    /// finds the work done.
+    private static func migrate(_ writer: any DatabaseWriter) throws {
+        let migrator = Schema.migrator
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch {
+                if try writer.read({ try migrator.hasCompletedMigrations($0) }) { return }
+                if attempt >= 3 { throw error }
+            }
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one write transaction: everything it changes commits together, or nothing
+    /// does when it throws (its own error is rethrown unchanged). Not reentrant.
+    @discardableResult
+    public func write<T>(_ body: (StoreWriter) throws -> T) throws -> T {
+        do {
+            return try writer.write { db in try body(StoreWriter(db)) }
+        } catch let error as DatabaseError {
+            throw mapped(error)
+        }
+    }
+
+    /// Runs `body` on a consistent snapshot; writes inside it fail. Not reentrant.
+    @discardableResult
+    public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
+        do {
+            return try writer.read { db in try body(StoreReader(db)) }
+        } catch let error as DatabaseError {
+            throw mapped(error)
+        }
+    }
+
+    // MARK: Diagnostics
+
+    /// The pragmas in force on the writer connection, for `gatehouse doctor`-style checks.
+    public func settings() throws -> StoreSettings {
+        try writer.writeWithoutTransaction { try StoreSettings(db: $0) }
+    }
+
+    /// The pragmas in force on a reader connection (they differ from the writer's if setup failed).
+    func readerSettings() throws -> StoreSettings {
+        try writer.read { try StoreSettings(db: $0) }
+    }
+
+    /// Identifiers of the migrations applied to this database, in order.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { try Schema.migrator.appliedMigrations($0) }
+    }
+
+    private func mapped(_ error: DatabaseError) -> StoreError {
+        if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+            return .busy(path: path, seconds: Int(Self.busyTimeout))
+        }
+        return .database(Self.explain(error))
+    }
+
+    static func explain(_ error: DatabaseError) -> String {
+        let message = error.message ?? "\(error.resultCode)"
+        return "\(message) (SQLite code \(error.extendedResultCode.rawValue))"
+    }
+}
+
+/// The connection settings that make the store durable and safe to share between processes.
+public struct StoreSettings: Sendable, Hashable {
+    /// `wal` for a file store.
+    public var journalMode: String
+    /// 2 is FULL: a committed transaction survives a power loss.
+    public var synchronous: Int
+    public var foreignKeys: Bool
+    public var busyTimeoutMilliseconds: Int
+
+    /// The expected values, for comparisons.
+    public init(journalMode: String, synchronous: Int, foreignKeys: Bool, busyTimeoutMilliseconds: Int) {
+        self.journalMode = journalMode
+        self.synchronous = synchronous
+        self.foreignKeys = foreignKeys
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+    }
+
+    init(db: Database) throws {
+        journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+        synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
+        busyTimeoutMilliseconds = try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0
+    }
+}
+
+/// What went wrong, worded for the log line an operator reads.
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    /// Another process held the write lock longer than the busy timeout.
+    case busy(path: String, seconds: Int)
+    case requestNotFound(id: String)
+    /// An optimistic state change lost a race: someone moved the request first.
+    case requestStateChanged(id: String, expected: RequestState, actual: RequestState)
+    case assignmentNotFound(id: String)
+    case grantNotFound(assignmentID: String, resourceID: String, role: String)
+    case personNotFound(email: String)
+    case mailNotFound(id: Int64)
+    /// A row holds a value this version does not know (a newer version wrote it?).
+    case unreadableValue(table: String, column: String, value: String)
+    /// SQLite refused the statement (constraint, trigger, disk full…).
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            "cannot open the database at \(path): \(reason)"
+        case .busy(let path, let seconds):
+            "the database at \(path) stayed locked by another writer for more than \(seconds) s; try again"
+        case .requestNotFound(let id):
+            "no request with id '\(id)'"
+        case .requestStateChanged(let id, let expected, let actual):
+            "request '\(id)' is now \(actual.rawValue), no longer \(expected.rawValue): someone acted on it first"
+        case .assignmentNotFound(let id):
+            "no assignment with id '\(id)'"
+        case .grantNotFound(let assignmentID, let resourceID, let role):
+            "assignment '\(assignmentID)' grants no role '\(role)' on resource '\(resourceID)'"
+        case .personNotFound(let email):
+            "no person '\(email)' has signed in"
+        case .mailNotFound(let id):
+            "no outgoing mail with id \(id)"
+        case .unreadableValue(let table, let column, let value):
+            "\(table).\(column) holds '\(value)', which this version of gatehouse does not know (was the database written by a newer version?)"
+        case .database(let message):
+            "the database refused the change: \(message)"
+        }
+    }
+}
+
+/// Read access inside one transaction; valid only inside the closure that received it.
+public class StoreReader {
+    let db: Database
+    init(_ db: Database) { self.db = db }
+}
+
+/// Read and write access inside one write transaction; valid only inside the closure that received it.
+public final class StoreWriter: StoreReader {
+    /// Runs raw SQL: only for tests that check what the schema refuses.
+    func executeForTesting(_ sql: String) throws {
+        try db.execute(sql: sql)
+    }
+}
+
+// MARK: - Row decoding helpers
+
+extension Row {
+    func decode<E: RawRepresentable>(_ type: E.Type, _ column: String, table: String) throws -> E
+    where E.RawValue == String {
+        let raw: String = self[column]
+        guard let value = E(rawValue: raw) else {
+            throw StoreError.unreadableValue(table: table, column: column, value: raw)
+        }
+        return value
+    }
+}
+
+/// Emails are keys: one spelling per address.
+func normalized(_ email: String) -> String {
+    email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+}
