@@ -46,7 +46,7 @@ fi
 endef
 
 help:
-	@echo "make run          build the example site and serve it on http://$(LISTEN)/"
+	@echo "make run          build the example site and serve it with its handler on http://$(LISTEN)/"
 	@echo "make test         run every test (VERBOSE=1 lists each one)"
 	@echo "make deps         install missing Debian packages ($(DEB_PACKAGES))"
 	@echo "make build        swift build"
@@ -81,11 +81,18 @@ run: site
 	  note=""; grep -qE '^hidden:[[:space:]]*true' "site/packages/$$id.md" 2>/dev/null && note="  (hidden: by link only)"; \
 	  echo "  http://$(LISTEN)/access-packages/$$id/$$note"; \
 	done
-	@echo "Sign-in codes will arrive as files in var/mail/ once the handler exists (next issue);"
-	@echo "until then posting a form answers 502. nginx logs: var/nginx/error.log, access.log"
-	@trap 'echo; echo "Stopped."' INT TERM; \
+	@echo "Sign-in codes arrive as .eml files in var/mail/ (newest last: ls -tr var/mail | tail -1)."
+	@echo "Logs: the handler on this terminal; nginx in var/nginx/error.log and access.log."
+	@rm -f $(SOCKET)
+	@$(BIN) serve --site site --templates templates --db var/gatehouse.sqlite --socket $(SOCKET) \
+	  --mail-dir var/mail & serve=$$!; \
+	stop() { kill -TERM $$serve 2>/dev/null || true; wait $$serve 2>/dev/null || true; }; \
+	trap 'stop; echo; echo "Stopped."' INT TERM; \
+	for _ in $$(seq 100); do [ -S $(SOCKET) ] && break; kill -0 $$serve 2>/dev/null || break; sleep 0.1; done; \
+	if ! kill -0 $$serve 2>/dev/null; then echo "gatehouse serve did not start (see above)" >&2; exit 1; fi; \
 	$(NGINX) -p $(NGINX_PREFIX)/ -c $(NGINX_PREFIX)/nginx.conf -e $(NGINX_PREFIX)/error.log || \
-	  { status=$$?; [ $$status -eq 130 ] || [ $$status -eq 0 ] || echo "nginx stopped with status $$status; see var/nginx/error.log" >&2; }
+	  { status=$$?; [ $$status -eq 130 ] || [ $$status -eq 0 ] || echo "nginx stopped with status $$status; see var/nginx/error.log" >&2; }; \
+	stop
 
 # Swift Testing prints a line per test and suite; unless VERBOSE=1, only failures, anything
 # else unexpected and the closing summary are shown. The exit status is swift test's.

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // C libraries, each seen by exactly one Swift module.
@@ -65,13 +66,23 @@ let package = Package(
             dependencies: ["GatehouseModel", "Governance", "Rendering"],
             swiftSettings: settings
         ),
+        // The handler's pages and actions: sign-in, requests, history. Request in, response out.
+        .target(
+            name: "Handlers",
+            dependencies: [
+                "GatehouseModel", "Governance", "GatehouseStore", "GatehouseMail", "Portal", "Rendering",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings
+        ),
         // libfcgi accept loop.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"], swiftSettings: settings),
         // The command line, thin.
         .executableTarget(
             name: "gatehouse",
             dependencies: [
-                "GatehouseModel", "GatehouseSite", "SiteGenerator",
+                "GatehouseModel", "GatehouseSite", "SiteGenerator", "Handlers", "FastCGIServer",
+                "GatehouseStore", "GatehouseMail", "Rendering", "Portal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -88,10 +99,18 @@ let package = Package(
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseModel"], swiftSettings: settings),
         .testTarget(name: "GatehouseMailTests", dependencies: ["GatehouseMail"], swiftSettings: settings),
         .testTarget(name: "PortalTests", dependencies: ["Portal", "GatehouseModel", "Governance", "Rendering"], swiftSettings: settings),
+        .testTarget(
+            name: "HandlersTests",
+            dependencies: ["Handlers", "GatehouseModel", "GatehouseSite", "GatehouseStore", "GatehouseMail", "Portal", "Rendering"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer"], swiftSettings: settings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["GatehouseSite", "SiteGenerator", "GatehouseModel", "Rendering"],
+            dependencies: [
+                "GatehouseSite", "SiteGenerator", "GatehouseModel", "Rendering", "Handlers", "FastCGIServer",
+                "GatehouseStore", "GatehouseMail", "Portal",
+            ],
             swiftSettings: settings
         ),
     ]

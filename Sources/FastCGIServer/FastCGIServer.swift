@@ -92,11 +92,10 @@ public final class FastCGIServer: @unchecked Sendable {
     private let workers: Int
     private let maxBodyBytes: Int
     private let handler: @Sendable (FastCGIRequest) -> FastCGIResponse
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
     private let state = NSLock()
     private var socket: Int32 = -1
     private var stopping = false
-    private var signalSources: [any DispatchSourceSignal] = []
 
     /// - Parameters:
     ///   - maxBodyBytes: larger bodies are answered with 413 without calling the handler.
@@ -160,18 +159,12 @@ public final class FastCGIServer: @unchecked Sendable {
 
     /// Ignores SIGPIPE (a client that went away must not kill the process) and turns SIGTERM and
     /// SIGINT into `shutdown()`, so requests in flight finish before `run()` returns.
+    ///
+    /// A process-wide handler writes the signal to a pipe that a thread reads (the self-pipe
+    /// trick): unlike a dispatch signal source on Linux, which only sees signals delivered to
+    /// threads that block them, it works whichever thread the kernel picks.
     public func stopOnTerminationSignals() {
-        signal(SIGPIPE, SIG_IGN)
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in
-                log("fastcgi: signal \(number), finishing requests in flight")
-                shutdown()
-            }
-            source.resume()
-            signalSources.append(source)
-        }
+        TerminationSignals.register(self)
     }
 
     /// Stops accepting; requests in flight finish first.
@@ -262,4 +255,56 @@ public final class FastCGIServer: @unchecked Sendable {
             }
         }
     }
+}
+
+/// SIGTERM and SIGINT, delivered to the servers that asked for them.
+private enum TerminationSignals {
+    /// Written by the signal handler; set once before the handler is installed.
+    nonisolated(unsafe) static var writeEnd: Int32 = -1
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var servers: [Weak] = []
+
+    private struct Weak { weak var server: FastCGIServer? }
+
+    static func register(_ server: FastCGIServer) {
+        lock.withLock {
+            servers.append(Weak(server: server))
+            install
+        }
+    }
+
+    private static let install: Void = {
+        signal(SIGPIPE, SIG_IGN)
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            FastCGIServer.logToStandardError("fastcgi: cannot create the signal pipe: \(String(cString: strerror(errno)))")
+            return
+        }
+        _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        writeEnd = ends[1]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { number in
+            var byte = UInt8(truncatingIfNeeded: number)
+            _ = Glibc.write(TerminationSignals.writeEnd, &byte, 1)
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0  // no SA_RESTART: accept() returns EINTR in the thread that got it
+        for number in [SIGTERM, SIGINT] { sigaction(number, &action, nil) }
+        let readEnd = ends[0]
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let n = Glibc.read(readEnd, &byte, 1)
+                if n < 0, errno == EINTR { continue }
+                guard n == 1 else { return }
+                let targets = lock.withLock { servers.compactMap(\.server) }
+                for server in targets {
+                    server.log("fastcgi: signal \(byte), finishing requests in flight")
+                    server.shutdown()
+                }
+            }
+        }
+        thread.start()
+    }()
 }

@@ -74,7 +74,9 @@ public final class Store: Sendable {
                 return
             } catch {
                 if try writer.read({ try migrator.hasCompletedMigrations($0) }) { return }
-                if attempt >= 3 { throw error }
+                // Another opener may still be committing; give it time before trying again.
+                if attempt >= 10 { throw error }
+                usleep(UInt32(20_000 * attempt))
             }
         }
     }

@@ -47,8 +47,12 @@ public enum Paths {
     public static let signInCode = "/sign-in/code"
     /// POST: check the code and open a session.
     public static let signInVerify = "/sign-in/verify"
+    /// GET: the terms of use an external person accepts at first sign-in; POST: accept them.
+    public static let signInTerms = "/sign-in/terms"
     /// POST: close the session.
     public static let signOut = "/sign-out"
+    /// GET, internal to nginx (`auth_request`): 204 with `X-Gatehouse-User` for a valid session, else 401.
+    public static let auth = "/auth"
     public static let myRequests = "/my/requests/"
     public static let myAccess = "/my/access/"
     public static let approvals = "/approvals/"
@@ -58,6 +62,26 @@ public enum Paths {
     public static let handlerPaths: [String] = [
         submitRequest, signInCode, signInVerify, signOut, myRequests, myAccess, approvals,
     ]
+
+    /// The sign-in page that brings the person back to `returnTo` afterwards
+    /// (`/sign-in/?return=/my/requests/`); nginx hands it to the handler because of its query.
+    public static func signIn(returnTo: String) -> String {
+        signIn + "?" + FormField.returnTo + "=" + encodeQueryValue(returnTo)
+    }
+
+    /// A query value encoded for a link: what is not unreserved or `/` becomes `%XX`.
+    public static func encodeQueryValue(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "/") || (isUnreserved(byte) && byte != UInt8(ascii: "+")
+                && byte != UInt8(ascii: "=") && byte != UInt8(ascii: ";")) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + hex(byte >> 4) + hex(byte & 0xF)
+            }
+        }
+        return out
+    }
 
     /// `baseURL` (without a trailing slash) joined with an absolute path.
     public static func absolute(_ path: String, baseURL: String) -> String {

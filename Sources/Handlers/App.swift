@@ -1,0 +1,114 @@
+public import Foundation
+public import GatehouseModel
+public import GatehouseStore
+public import Portal
+public import Rendering
+
+/// The portal's dynamic side: a request in, a response out, with every dependency given here.
+///
+/// Composed once per process and shared by every worker thread; it holds no mutable state (the
+/// store serializes writes). Every POST passes `OriginCheck` before any route runs, and no error
+/// becomes a stack trace: the client gets a short page, `log` gets the detail.
+public struct App: Sendable {
+    /// Timeouts and limits of sign-in and sessions.
+    public struct Settings: Sendable, Hashable {
+        /// A session unused this long is over.
+        public var sessionIdleTimeout: TimeInterval
+        /// A session is over this long after sign-in, however active.
+        public var sessionLifetime: TimeInterval
+        /// How long an emailed code can be used.
+        public var codeLifetime: TimeInterval
+        /// Wrong attempts allowed on one code before a new one is needed.
+        public var maxWrongCodeAttempts: Int
+        /// Codes one address may request per `rateLimitWindow`.
+        public var codesPerAddress: Int
+        /// Codes one client (IP address) may request per `rateLimitWindow`.
+        public var codesPerClient: Int
+        /// The sliding window both code-request limits count over.
+        public var rateLimitWindow: TimeInterval
+        /// The FastCGI parameter nginx fills after single sign-on; nil ignores identity headers.
+        public var singleSignOnParam: String?
+        /// The largest form body read, in bytes (nginx refuses larger ones first).
+        public var maxBodyBytes: Int
+
+        public init(
+            sessionIdleTimeout: TimeInterval = 8 * 3600, sessionLifetime: TimeInterval = 7 * 86400,
+            codeLifetime: TimeInterval = 600, maxWrongCodeAttempts: Int = 5, codesPerAddress: Int = 5,
+            codesPerClient: Int = 20, rateLimitWindow: TimeInterval = 900, singleSignOnParam: String? = nil,
+            maxBodyBytes: Int = 65_536
+        ) {
+            self.sessionIdleTimeout = sessionIdleTimeout
+            self.sessionLifetime = sessionLifetime
+            self.codeLifetime = codeLifetime
+            self.maxWrongCodeAttempts = maxWrongCodeAttempts
+            self.codesPerAddress = codesPerAddress
+            self.codesPerClient = codesPerClient
+            self.rateLimitWindow = rateLimitWindow
+            self.singleSignOnParam = singleSignOnParam
+            self.maxBodyBytes = maxBodyBytes
+        }
+
+        /// 8 h idle, 7 days absolute, codes valid 10 min with 5 tries, 5 codes per address and 20 per client per 15 min.
+        public static let standard = Settings()
+    }
+
+    /// The model the pages are built from (its tenant decides internal vs external and the base URL).
+    public let site: Site
+    /// Sessions, codes, people, outbox and audit.
+    public let store: Store
+    /// The limits in force.
+    public let settings: Settings
+    let actions: Actions
+    private let router: Router
+
+    /// Builds the app; throws when the theme lacks a template the handler renders or the base URL is not http(s).
+    public init(
+        site: Site, store: Store, theme: Theme, settings: Settings = .standard,
+        clock: @escaping @Sendable () -> Date = { Date() }, random: RandomSource = .system,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
+        self.site = site
+        self.store = store
+        self.settings = settings
+        let views = try Views(site: site, theme: theme)
+        let actions = Actions(
+            site: site, store: store, settings: settings, views: views, clock: clock, random: random, log: log,
+            originCheck: try OriginCheck(baseURL: site.tenant.baseURL), cookie: SessionCookie(baseURL: site.tenant.baseURL))
+        self.actions = actions
+        var router = Router(
+            notFound: { _ in views.message(status: .notFound, title: "Page not found", text: "There is no page at this address.") },
+            methodNotAllowed: { request, _ in
+                views.message(status: .methodNotAllowed, title: "Not allowed", text: "This address does not accept \(request.method).")
+            })
+        let a = actions
+        router.get(Paths.signIn) { request, _ in a.guarded(request) { try a.signInPage(request) } }
+        router.post(Paths.signInCode) { request, _ in a.guarded(request) { try a.requestCode(request) } }
+        router.post(Paths.signInVerify) { request, _ in a.guarded(request) { try a.verifyCode(request) } }
+        router.get(Paths.signInTerms) { request, _ in a.guarded(request) { try a.termsPage(request) } }
+        router.post(Paths.signInTerms) { request, _ in a.guarded(request) { try a.acceptTerms(request) } }
+        router.post(Paths.signOut) { request, _ in a.guarded(request) { try a.signOut(request) } }
+        router.get(Paths.auth) { request, _ in a.guarded(request) { try a.auth(request) } }
+        router.get(Paths.myRequests) { request, _ in a.guarded(request) { try a.myRequests(request) } }
+        self.router = router
+    }
+
+    /// Answers one request: the origin check for state-changing methods, then the route table.
+    public func respond(to request: RequestContext) -> HTTPResponse {
+        if case .failure(let refusal) = actions.originCheck.check(request) {
+            actions.log("\(request.method) \(request.path): \(refusal)")
+            return actions.views.message(status: .forbidden, title: "Form refused", text: refusal.publicMessage)
+        }
+        return router.respond(to: request)
+    }
+
+    /// Answers a request straight from its FastCGI parameters; an unreadable one gets a 400 page.
+    public func respond(params: [String: String], body: [UInt8]) -> HTTPResponse {
+        do throws(RequestError) {
+            let request = try RequestContext(params: params, body: body, singleSignOnParam: settings.singleSignOnParam)
+            return respond(to: request)
+        } catch {
+            actions.log("bad request: \(error)")
+            return actions.views.message(status: error.status, title: "Bad request", text: error.publicMessage)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+public import Foundation
+public import GatehouseMail
+public import GatehouseStore
+
+/// The store's outbox as a `MailQueue`: rows become RFC 5322 messages from `from`, with a
+/// Message-ID made from the row's id and creation time, so a retried message keeps its identity.
+public struct StoreMailQueue: MailQueue {
+    public let store: Store
+    /// The sender address of every message (`noreply@<first tenant domain>` by default in `serve`).
+    public let from: MailAddress
+    private let log: @Sendable (String) -> Void
+
+    /// A queue over `store`'s outbox; messages that can never be composed are given up and logged.
+    public init(store: Store, from: MailAddress, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.from = from
+        self.log = log
+    }
+
+    /// Due rows composed as messages; a row that cannot be composed is given up on the spot.
+    public func due(now: Date) throws -> [QueuedMail] {
+        let rows = try store.read { try $0.dueMail(now: now) }
+        var queued: [QueuedMail] = []
+        for row in rows {
+            do {
+                let message = MailMessage(
+                    from: from, to: [try MailAddress(row.mail.recipient)], subject: row.mail.subject, text: row.mail.body)
+                let composed = try message.composed(date: row.createdAt, messageID: "outbox-\(row.id).\(Int(row.createdAt.timeIntervalSince1970))@\(from.domain)")
+                queued.append(QueuedMail(id: row.id, mail: composed, attempts: row.attempts))
+            } catch {
+                log("mail \(row.id) to \(row.mail.recipient) cannot be composed and is dropped: \(error)")
+                try markFailed(id: row.id, error: "cannot compose: \(error)", nextAttempt: nil)
+            }
+        }
+        return queued
+    }
+
+    /// Marks the row sent.
+    public func markSent(id: Int64, at: Date) throws {
+        try store.write { try $0.markMailSent(id: id, at: at) }
+    }
+
+    /// Counts a failed attempt; nil `nextAttempt` gives up.
+    public func markFailed(id: Int64, error: String, nextAttempt: Date?) throws {
+        try store.write { try $0.markMailFailed(id: id, error: error, nextAttemptAt: nextAttempt) }
+    }
+}
+
+/// Delivers the outbox in the background: one `MailSender` pass every `interval` until `stop()`.
+public final class MailPump: @unchecked Sendable {
+    private let sender: MailSender
+    private let interval: TimeInterval
+    private let clock: @Sendable () -> Date
+    private let log: @Sendable (String) -> Void
+    private let condition = NSCondition()
+    private var stopping = false
+    private var running = false
+
+    /// A pump for `sender`; `clock` gives the "now" of each pass.
+    public init(
+        sender: MailSender, interval: TimeInterval = 2, clock: @escaping @Sendable () -> Date = { Date() },
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.sender = sender
+        self.interval = interval
+        self.clock = clock
+        self.log = log
+    }
+
+    /// One pass now, logging each outcome; queue errors are logged, not thrown.
+    public func deliverOnce() {
+        do {
+            for outcome in try sender.deliverDue(now: clock()) {
+                switch outcome {
+                case .sent(let id): log("mail \(id): delivered")
+                case .willRetry(let id, let error, let at): log("mail \(id): delivery failed (\(error)); retrying at \(at)")
+                case .gaveUp(let id, let error): log("mail \(id): delivery failed (\(error)); giving up")
+                }
+            }
+        } catch {
+            log("mail delivery pass failed: \(error)")
+        }
+    }
+
+    /// Starts the background thread.
+    public func start() {
+        condition.lock()
+        running = true
+        condition.unlock()
+        let thread = Thread { [self] in
+            while true {
+                deliverOnce()
+                condition.lock()
+                if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
+                let stop = stopping
+                condition.unlock()
+                if stop { break }
+            }
+            condition.lock()
+            running = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "gatehouse-mail"
+        thread.start()
+    }
+
+    /// Stops the thread after its current pass, and waits for it.
+    public func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+}

@@ -1,0 +1,76 @@
+internal import Foundation
+internal import GatehouseModel
+internal import Portal
+internal import Rendering
+
+/// The handler's pages, rendered with the generator's templates and layout.
+struct Views: Sendable {
+    /// Templates the handler renders besides the generator's own.
+    static let templateNames = ["sign-in-email", "sign-in-code", "terms", "my-requests", "message"]
+
+    let site: Site
+    let templates: TemplateLibrary
+    let stylesheetURL: String
+    private let ui: [String: String]
+
+    init(site: Site, theme: Theme) throws {
+        for name in Self.templateNames where theme.templates[name] == nil {
+            throw TemplateError.missingTemplate(name: name, referencedBy: nil)
+        }
+        self.site = site
+        stylesheetURL = try PortalRenderer(site: site, theme: theme).stylesheetURL
+        templates = try TemplateLibrary(theme)
+        let strings = UIStrings(language: "en")
+        var ui: [String: String] = [:]
+        for key in ["skipToContent", "navLabel", "navHome", "navMyRequests", "navMyAccess", "navApprovals", "navSignIn"] {
+            ui[key] = strings[key]
+        }
+        self.ui = ui
+    }
+
+    /// A page of template `name` inside the layout, as `no-store` HTML.
+    func page(_ name: String, title: String, _ context: [String: Any], status: HTTPStatus = .ok) throws -> HTTPResponse {
+        var full = context
+        full["lang"] = "en"
+        full["title"] = title
+        full["tenantName"] = site.tenant.name
+        full["stylesheet"] = stylesheetURL
+        full["ui"] = ui
+        full["nav"] = [
+            "home": Paths.home, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
+            "approvals": Paths.approvals, "signIn": Paths.signIn,
+        ]
+        return .html(try templates.render(name, full), status: status)
+    }
+
+    /// A short page with a heading and one paragraph; plain text if even that cannot be rendered.
+    func message(status: HTTPStatus, title: String, text: String, link: (url: String, label: String)? = nil) -> HTTPResponse {
+        var context: [String: Any] = ["heading": title, "text": text, "link": false]
+        if let link { context["link"] = ["url": link.url, "label": link.label] }
+        return (try? page("message", title: title, context, status: status)) ?? .error(status, text)
+    }
+
+    /// The sign-in page asking for an email: `message` above the form, `error` beside the field.
+    func signInEmail(
+        email: String = "", returnTo: String, message: String? = nil, error: String? = nil, status: HTTPStatus = .ok
+    ) throws -> HTTPResponse {
+        try page("sign-in-email", title: "Sign in", [
+            "action": Paths.signInCode, "emailName": FormField.email, "email": email,
+            "returnName": FormField.returnTo, "returnTo": returnTo,
+            "message": message ?? false, "error": error ?? false,
+        ], status: status)
+    }
+
+    /// The "enter your code" page; `newCode` offers a button asking for another code instead.
+    func signInCode(
+        email: String, returnTo: String, message: String? = nil, error: String? = nil, newCode: Bool = false,
+        status: HTTPStatus = .ok
+    ) throws -> HTTPResponse {
+        try page("sign-in-code", title: "Enter your code", [
+            "action": Paths.signInVerify, "newCodeAction": Paths.signInCode,
+            "emailName": FormField.email, "email": email, "codeName": FormField.code,
+            "returnName": FormField.returnTo, "returnTo": returnTo,
+            "message": message ?? false, "error": error ?? false, "newCode": newCode,
+        ], status: status)
+    }
+}

@@ -1,0 +1,98 @@
+internal import Crypto
+internal import Foundation
+internal import GatehouseModel
+internal import GatehouseStore
+internal import Portal
+internal import Rendering
+
+/// Who is asking, as far as the session cookie (or single sign-on) tells.
+enum Visitor {
+    /// A valid session (touched); `sessionHash` is nil for a single sign-on identity.
+    case signedIn(PersonRecord, sessionHash: String?)
+    /// Signed in, but an external person who has not accepted the current terms of use yet.
+    case needsTerms(PersonRecord, sessionHash: String)
+    /// A session cookie came, but its session is over: the page says so.
+    case sessionOver(SessionLookup)
+    /// No session cookie.
+    case anonymous
+}
+
+/// SHA-256 in lowercase hex: how session ids and codes are stored, so a copy of the database opens nothing.
+enum Hashing {
+    static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A code is hashed with its address, so equal codes of two people do not share a hash.
+    static func code(_ code: String, email: String) -> String {
+        sha256(email.lowercased() + ":" + code)
+    }
+}
+
+extension Actions {
+    /// The version stamp of the tenant's terms of use; a new text asks external people again.
+    var termsVersion: String {
+        ContentHash.hex(ContentHash.fnv1a64(Array(site.tenant.termsOfUse.utf8)), digits: 16)
+    }
+
+    var hasTerms: Bool {
+        !site.tenant.termsOfUse.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+
+    func needsTerms(_ person: PersonRecord) -> Bool {
+        person.isExternal && hasTerms && person.termsVersion != termsVersion
+    }
+
+    /// Resolves the visitor at the clock's now, restarting the idle timeout of a valid session.
+    func visitor(_ request: RequestContext) throws -> Visitor {
+        let now = clock()
+        if let email = request.singleSignOnUser, site.tenant.isInternal(email: email) {
+            let person = try store.write { db in
+                try db.person(email: email)
+                    ?? db.upsertPersonOnSignIn(email: email, displayName: site.directory.person(email)?.name, isExternal: false, at: now)
+            }
+            return person.isBlocked ? .sessionOver(.ended) : .signedIn(person, sessionHash: nil)
+        }
+        guard let id = cookie.value(in: request.cookies), !id.isEmpty else { return .anonymous }
+        let hash = Hashing.sha256(id)
+        return try store.write { db -> Visitor in
+            let lookup = try db.session(idHash: hash, now: now, idleTimeout: settings.sessionIdleTimeout)
+            guard case .valid(let session) = lookup else { return .sessionOver(lookup) }
+            guard let person = try db.person(email: session.email), !person.isBlocked else {
+                try db.endSession(idHash: hash, at: now)
+                return .sessionOver(.ended)
+            }
+            try db.touchSession(idHash: hash, at: now)
+            return needsTerms(person) ? .needsTerms(person, sessionHash: hash) : .signedIn(person, sessionHash: hash)
+        }
+    }
+
+    /// What a page that needs a signed-in person answers to anyone else: the sign-in page (with
+    /// "your session ended" when a session ran out), or the terms page for a new external person.
+    func signInRequired(_ request: RequestContext, visitor: Visitor, returnTo: String) throws -> HTTPResponse {
+        switch visitor {
+        case .signedIn:
+            preconditionFailure("signInRequired called for a signed-in visitor")
+        case .needsTerms:
+            return .redirect(to: SafeRedirect(Paths.signInTerms + "?" + FormField.returnTo + "=" + Paths.encodeQueryValue(returnTo)) ?? .home)
+        case .anonymous:
+            return .redirect(to: SafeRedirect(Paths.signIn(returnTo: returnTo)) ?? .home)
+        case .sessionOver:
+            var response = try views.signInEmail(
+                returnTo: returnTo, message: "Your session ended; sign in again to continue.")
+            response.addHeader("Set-Cookie", cookie.deletion)
+            return response
+        }
+    }
+
+    /// The path to come back to after signing in from this request: the page itself for a GET,
+    /// the same-site page the form was on for a POST, else the home page.
+    func returnPath(for request: RequestContext) -> String {
+        if request.method == .get || request.method == .head { return request.path }
+        if let referer = request.referer, let origin = WebOrigin(url: referer), origin == originCheck.siteOrigin,
+           let start = referer.range(of: "://").flatMap({ referer[$0.upperBound...].firstIndex(of: "/") }) {
+            return SafeRedirect.returnTarget(String(referer[start...])).path
+        }
+        return Paths.home
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import GatehouseMail
+import GatehouseStore
+import Handlers
+import Portal
+import Rendering
+import Testing
+
+@Suite struct SessionTests {
+    @Test func withoutACookieProtectedPagesRedirectToSignIn() throws {
+        let h = try Harness()
+        let response = h.get(Paths.myRequests)
+        #expect(response.status == .seeOther)
+        #expect(response.header("Location") == "/sign-in/?return=/my/requests/")
+        #expect(h.get(Paths.auth).status.code == 401)
+    }
+
+    @Test func theSignInPageKeepsASafeReturnPath() throws {
+        let h = try Harness()
+        let page = h.get(Paths.signIn, query: "return=%2Faccess-packages%2Fexternal-contractor%2F")
+        #expect(page.status == .ok)
+        #expect(page.bodyText.contains(#"name="return" value="/access-packages/external-contractor/""#))
+        let evil = h.get(Paths.signIn, query: "return=https%3A%2F%2Fevil.example%2F")
+        #expect(evil.bodyText.contains(#"name="return" value="""#))
+        #expect(!evil.bodyText.contains("evil.example"))
+    }
+
+    @Test func signInReturnsToTheSafePathOnly() throws {
+        let h = try Harness()
+        let (kept, _) = try h.signIn("allan@contoso.example", returnTo: "/access-packages/finance-reports/")
+        #expect(kept.header("Location") == "/access-packages/finance-reports/")
+        for unsafe in ["https://evil.example/", "//evil.example/x", "/\\evil.example", ""] {
+            let (refused, _) = try h.signIn("lee@contoso.example", returnTo: unsafe)
+            #expect(refused.header("Location") == "/access-packages/", "return '\(unsafe)'")
+        }
+    }
+
+    @Test func authAnswersForNginx() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        let ok = h.get(Paths.auth, cookie: cookie)
+        #expect(ok.status.code == 204)
+        #expect(ok.header("X-Gatehouse-User") == "allan@contoso.example")
+        #expect(ok.body.isEmpty)
+        #expect(h.get(Paths.auth, cookie: "gatehouse_session=" + String(repeating: "0", count: 64)).status.code == 401)
+    }
+
+    @Test func signOutEndsTheSessionAndDeletesTheCookie() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        let out = h.post(Paths.signOut, [:], cookie: cookie)
+        #expect(out.status == .seeOther)
+        #expect(out.header("Location") == "/access-packages/")
+        #expect(out.header("Set-Cookie") == "gatehouse_session=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax")
+        #expect(h.get(Paths.auth, cookie: cookie).status.code == 401)
+        let again = h.get(Paths.myRequests, cookie: cookie)
+        #expect(again.status == .ok)
+        #expect(again.bodyText.contains("Your session ended; sign in again to continue."))
+        let actions = try h.store.read { try $0.auditEntries(subjectKind: "person", subjectID: "allan@contoso.example") }
+            .map(\.entry.action)
+        #expect(actions == ["signInCodeSent", "signedIn", "signedOut"])
+    }
+
+    @Test func anIdleSessionEndsAndTheReturnPathIsKept() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        h.clock.advance(by: 7 * 3600)
+        #expect(h.get(Paths.myRequests, cookie: cookie).status == .ok, "activity restarts the idle timeout")
+        h.clock.advance(by: 7 * 3600)
+        #expect(h.get(Paths.myRequests, cookie: cookie).status == .ok)
+        h.clock.advance(by: 8 * 3600)
+        let ended = h.get(Paths.myRequests, cookie: cookie)
+        #expect(ended.status == .ok)
+        #expect(ended.bodyText.contains("Your session ended; sign in again to continue."))
+        #expect(ended.bodyText.contains(#"name="return" value="/my/requests/""#))
+        #expect(ended.header("Set-Cookie")?.hasPrefix("gatehouse_session=; Path=/; Max-Age=0") == true)
+    }
+
+    @Test func aSessionEndsAfterSevenDaysWhateverTheActivity() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        for _ in 1...23 {
+            h.clock.advance(by: 7 * 3600)
+            #expect(h.get(Paths.auth, cookie: cookie).status.code == 204)
+        }
+        h.clock.advance(by: 7 * 3600)  // 168 h = 7 days
+        #expect(h.get(Paths.auth, cookie: cookie).status.code == 401)
+        #expect(h.get(Paths.myRequests, cookie: cookie).bodyText.contains("Your session ended; sign in again to continue."))
+    }
+
+    @Test func anExternalPersonAcceptsTheTermsAtFirstSignIn() throws {
+        let h = try Harness()
+        let (verified, cookie) = try h.signIn("guest@fabrikam.example")
+        #expect(verified.header("Location") == "/sign-in/terms?return=/my/requests/")
+        let person = try #require(try h.store.read { try $0.person(email: "guest@fabrikam.example") })
+        #expect(person.isExternal)
+        #expect(person.displayName == "guest@fabrikam.example")
+
+        // Until accepted, protected pages lead to the terms and nginx gets 401.
+        #expect(h.get(Paths.myRequests, cookie: cookie).header("Location") == "/sign-in/terms?return=/my/requests/")
+        #expect(h.get(Paths.auth, cookie: cookie).status.code == 401)
+
+        let terms = h.get(Paths.signInTerms, query: "return=/my/requests/", cookie: cookie)
+        #expect(terms.status == .ok)
+        #expect(terms.bodyText.contains("Terms of use for guests of Internal LAB"))
+        #expect(terms.bodyText.contains("I accept the terms of use"))
+
+        let accepted = h.post(Paths.signInTerms, ["return": "/my/requests/"], cookie: cookie)
+        #expect(accepted.status == .seeOther)
+        #expect(accepted.header("Location") == "/my/requests/")
+        let after = try #require(try h.store.read { try $0.person(email: "guest@fabrikam.example") })
+        #expect(after.termsAcceptedAt == h.clock.now)
+        #expect(h.get(Paths.myRequests, cookie: cookie).status == .ok)
+        let actions = try h.store.read { try $0.auditEntries(subjectKind: "person", subjectID: "guest@fabrikam.example") }
+            .map(\.entry.action)
+        #expect(actions == ["signInCodeSent", "signedIn", "termsAccepted"])
+
+        // The next sign-in goes straight back.
+        let (second, _) = try h.signIn("guest@fabrikam.example")
+        #expect(second.header("Location") == "/my/requests/")
+    }
+
+    @Test func theRequestListShowsThePersonsRequests() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        let now = h.clock.now
+        try h.store.write { db in
+            _ = try db.insertRequest(RequestRecord(
+                id: "r1", idempotencyKey: "k1", kind: .add, actorKind: .user, requestorEmail: "allan@contoso.example",
+                packageID: "external-contractor", policyID: "contractors", policySnapshot: "{}", language: "en",
+                justification: "", answers: "{}", requestedStart: nil, requestedEnd: nil, state: .pendingApproval,
+                currentStage: 1, escalated: false, createdAt: now, updatedAt: now))
+        }
+        let page = h.get(Paths.myRequests, cookie: cookie)
+        #expect(page.bodyText.contains(#"<td><a href="/access-packages/external-contractor/">External contractor</a></td><td>Pending approval</td>"#))
+        #expect(!page.bodyText.contains("You have not requested any access yet."))
+    }
+
+    @Test func theOutboxIsDeliveredAsEmlFiles() throws {
+        let h = try Harness()
+        _ = h.post(Paths.signInCode, ["email": "allan@contoso.example"])
+        let code = try h.lastCode(for: "allan@contoso.example")
+        let mailFolder = h.folder.appendingPathComponent("mail")
+        let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example", name: "Internal LAB"))
+        let pump = MailPump(
+            sender: MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder)), clock: { [clock = h.clock] in clock.now })
+        pump.deliverOnce()
+        let files = try FileManager.default.contentsOfDirectory(atPath: mailFolder.path).filter { $0.hasSuffix(".eml") }
+        #expect(files.count == 1)
+        let text = try String(contentsOf: mailFolder.appendingPathComponent(files[0]), encoding: .utf8)
+        #expect(text.contains("To: allan@contoso.example"))
+        #expect(text.contains("Subject: Your sign-in code for Internal LAB"))
+        #expect(text.contains(code))
+        #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.isEmpty)
+    }
+}
