@@ -89,6 +89,16 @@ public struct App: Sendable {
         router.post(Paths.signOut) { request, _ in a.guarded(request) { try a.signOut(request) } }
         router.get(Paths.auth) { request, _ in a.guarded(request) { try a.auth(request) } }
         router.get(Paths.myRequests) { request, _ in a.guarded(request) { try a.myRequests(request) } }
+        router.post(Paths.submitRequest) { request, _ in a.guarded(request) { try a.submitRequest(request) } }
+        router.get(Paths.myHome) { request, _ in a.guarded(request) { try a.myHome(request) } }
+        router.get(Paths.myAccess) { request, _ in a.guarded(request) { try a.myAccess(request) } }
+        router.get(Paths.myRequests + ":id/") { request, p in a.guarded(request) { try a.requestPage(request, id: p["id"] ?? "") } }
+        router.post(Paths.myRequests + ":id/cancel") { request, p in
+            a.guarded(request) { try a.cancelRequest(request, id: p["id"] ?? "") }
+        }
+        router.get(Paths.myRequests + ":id/again/") { request, p in
+            a.guarded(request) { try a.requestAgain(request, id: p["id"] ?? "") }
+        }
         self.router = router
     }
 

@@ -8,8 +8,14 @@ extension Actions {
     /// nginx sends `/sign-in/` here only when it has a query string; without one the generated
     /// static page answers (it has an empty `return`, which means the portal home).
     func signInPage(_ request: RequestContext) throws -> HTTPResponse {
-        try views.signInEmail(returnTo: safeReturn(request.query[FormField.returnTo]))
+        try views.signInEmail(
+            returnTo: safeReturn(request.query[FormField.returnTo]),
+            message: request.query[Self.resubmitParameter] == nil ? nil : Self.resubmitMessage)
     }
+
+    /// The query flag set when a request form was posted without a session.
+    static let resubmitParameter = "resubmit"
+    static let resubmitMessage = "Sign in, then submit the request form again: what you typed before signing in could not be kept."
 
     /// A `return` value kept only when it is a same-site path; anything else becomes empty (home).
     func safeReturn(_ value: String?) -> String {

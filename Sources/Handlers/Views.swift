@@ -6,11 +6,15 @@ internal import Rendering
 /// The handler's pages, rendered with the generator's templates and layout.
 struct Views: Sendable {
     /// Templates the handler renders besides the generator's own.
-    static let templateNames = ["sign-in-email", "sign-in-code", "terms", "my-requests", "message"]
+    static let templateNames = [
+        "sign-in-email", "sign-in-code", "terms", "my-requests", "message", "my-request", "my-access", "my-home",
+    ]
 
     let site: Site
     let templates: TemplateLibrary
     let stylesheetURL: String
+    /// The generator's renderer, for the request form the handler shows again.
+    let renderer: PortalRenderer
     private let ui: [String: String]
 
     init(site: Site, theme: Theme) throws {
@@ -18,7 +22,8 @@ struct Views: Sendable {
             throw TemplateError.missingTemplate(name: name, referencedBy: nil)
         }
         self.site = site
-        stylesheetURL = try PortalRenderer(site: site, theme: theme).stylesheetURL
+        renderer = try PortalRenderer(site: site, theme: theme)
+        stylesheetURL = renderer.stylesheetURL
         templates = try TemplateLibrary(theme)
         let strings = UIStrings(language: "en")
         var ui: [String: String] = [:]
@@ -37,10 +42,17 @@ struct Views: Sendable {
         full["stylesheet"] = stylesheetURL
         full["ui"] = ui
         full["nav"] = [
-            "home": Paths.home, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
+            "home": Paths.home, "forYou": Paths.myHome, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
             "approvals": Paths.approvals, "signIn": Paths.signIn,
         ]
         return .html(try templates.render(name, full), status: status)
+    }
+
+    /// The generator's request form with the person's input, messages and a fresh idempotency token.
+    func requestForm(
+        _ package: AccessPackage, policy: Policy, language: String, state: RequestFormState, status: HTTPStatus = .ok
+    ) throws -> HTTPResponse {
+        .html(try renderer.requestForm(package, policy: policy, language: language, state: state), status: status)
     }
 
     /// A short page with a heading and one paragraph; plain text if even that cannot be rendered.

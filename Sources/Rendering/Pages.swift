@@ -142,8 +142,11 @@ public struct PortalRenderer: Sendable {
         return context
     }
 
-    /// The request form of one self-service policy in one language (translations fall back to the default text).
-    public func requestForm(_ package: AccessPackage, policy: Policy, language: String) throws -> String {
+    /// The request form of one self-service policy in one language (translations fall back to the default text);
+    /// `state` adds what the handler shows again: the input, messages and the idempotency token.
+    public func requestForm(
+        _ package: AccessPackage, policy: Policy, language: String, state: RequestFormState = .empty
+    ) throws -> String {
         let ui = strings[language] ?? UIStrings(language: language)
         var context = base(title: ui.format("requestTitle", ["package": package.name]), ui: ui, language: language)
         context["packageURL"] = Paths.package(package.id)
@@ -159,16 +162,21 @@ public struct PortalRenderer: Sendable {
         context["languages"] = languages
         context["hasLanguages"] = languages.count > 1
         context["action"] = Paths.submitRequest
-        context["hidden"] = [
+        var hidden = [
             ["name": FormField.package, "value": package.id],
             ["name": FormField.policy, "value": policy.id],
             ["name": FormField.language, "value": language],
         ]
+        if let token = state.submissionToken { hidden.append(["name": FormField.submission, "value": token]) }
+        context["hidden"] = hidden
+        if !state.problems.isEmpty { context["problems"] = state.problems }
+        if let error = state.errors[FormField.justification] { context["justificationError"] = error }
+        if let value = state.value(FormField.justification) { context["justificationValue"] = value }
         context["justification"] = policy.justification != .none
         context["justificationName"] = FormField.justification
         context["justificationRequired"] = policy.justification == .required
         context["justificationMaxLength"] = FormField.justificationMaxLength
-        context["questions"] = policy.questions.map { questionContext($0, language: language, ui: ui) }
+        context["questions"] = policy.questions.map { questionContext($0, language: language, ui: ui, state: state) }
         context["hasQuestions"] = !policy.questions.isEmpty
         context["schedule"] = false
         if policy.lifecycle.customSchedule {
@@ -177,6 +185,10 @@ public struct PortalRenderer: Sendable {
                 "startName": FormField.start,
                 "endName": FormField.end,
                 "empty": ui["scheduleEmpty"],
+                "startValue": state.value(FormField.start) ?? false,
+                "endValue": state.value(FormField.end) ?? false,
+                "startError": state.errors[FormField.start] ?? false,
+                "endError": state.errors[FormField.end] ?? false,
             ]
             switch policy.lifecycle.expiration {
             case .afterDays(let days): schedule["sentence"] = ui.format("scheduleDays", ["count": String(days)])
@@ -191,7 +203,7 @@ public struct PortalRenderer: Sendable {
         return try templates.render("request-form", context)
     }
 
-    private func questionContext(_ question: Question, language: String, ui: UIStrings) -> [String: Any] {
+    private func questionContext(_ question: Question, language: String, ui: UIStrings, state: RequestFormState) -> [String: Any] {
         let htmlID = "q-" + question.id
         let name = FormField.answer(question.id)
         // Every key the template asks for is present (false when off), so that Mustache finds it
@@ -208,6 +220,9 @@ public struct PortalRenderer: Sendable {
             "hasHint": false,
             "maxLength": false,
             "hasPattern": false,
+            "error": state.errors[name] ?? false,
+            "value": state.value(name) ?? false,
+            "text": state.value(name) ?? "",
         ]
         switch question.kind {
         case .shortText, .longText:
@@ -232,6 +247,7 @@ public struct PortalRenderer: Sendable {
                 [
                     "id": "\(htmlID)-\(number + 1)", "name": name, "value": choice.value,
                     "label": choice.text.text(in: language), "inputType": inputType, "radioRequired": radioRequired,
+                    "checked": state.input[name]?.contains(choice.value) ?? false,
                 ]
             }
         }

@@ -54,6 +54,14 @@ public enum Paths {
     /// GET, internal to nginx (`auth_request`): 204 with `X-Gatehouse-User` for a valid session, else 401.
     public static let auth = "/auth"
     public static let myRequests = "/my/requests/"
+    /// GET: the signed-in person's own portal home ("For you"): only the packages they may request.
+    public static let myHome = "/my/"
+    /// GET: one of the signed-in person's requests.
+    public static func myRequest(_ id: String) -> String { myRequests + segment(id) + "/" }
+    /// POST (field `reason`): cancel one of the signed-in person's pending requests.
+    public static func cancelRequest(_ id: String) -> String { myRequest(id) + "cancel" }
+    /// GET: the request form again, prefilled with the answers of an ended request.
+    public static func requestAgain(_ id: String) -> String { myRequest(id) + "again/" }
     public static let myAccess = "/my/access/"
     public static let approvals = "/approvals/"
 
@@ -149,6 +157,10 @@ public enum FormField {
     public static let returnTo = "return"
     public static let email = "email"
     public static let code = "code"
+    /// The idempotency token of a handler-rendered request form (absent from the static form).
+    public static let submission = "submission"
+    /// Why the person cancels a request.
+    public static let reason = "reason"
     /// Prefix of the fields holding answers: `answer.<questionId>`.
     public static let answerPrefix = "answer."
 

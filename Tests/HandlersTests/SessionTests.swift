@@ -132,7 +132,7 @@ import Testing
                 currentStage: 1, escalated: false, createdAt: now, updatedAt: now))
         }
         let page = h.get(Paths.myRequests, cookie: cookie)
-        #expect(page.bodyText.contains(#"<td><a href="/access-packages/external-contractor/">External contractor</a></td><td>Pending approval</td>"#))
+        #expect(page.bodyText.contains(#"<td><a href="/my/requests/r1/">External contractor</a></td><td>Pending approval</td>"#))
         #expect(!page.bodyText.contains("You have not requested any access yet."))
     }
 

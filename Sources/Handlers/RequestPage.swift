@@ -1,0 +1,165 @@
+internal import Foundation
+internal import GatehouseModel
+internal import GatehouseStore
+internal import Governance
+internal import Portal
+internal import Rendering
+
+extension Actions {
+    /// GET /my/requests/<id>/: package, policy, justification, answers as the person saw them,
+    /// decisions so far, dates; a cancel form while pending, "Request again" once ended.
+    /// Only the requestor sees it: anyone else gets the same 404 as for an unknown id.
+    func requestPage(_ request: RequestContext, id: String) throws -> HTTPResponse {
+        let visitor = try visitor(request)
+        guard case .signedIn(let person, _) = visitor else {
+            return try signInRequired(request, visitor: visitor, returnTo: request.path)
+        }
+        guard let (detail, assignment) = try store.read({ db -> (RequestDetail, AssignmentRecord?)? in
+            guard let detail = try db.requestDetail(id: id), detail.request.requestorEmail == person.email else { return nil }
+            return (detail, try db.assignments(of: person.email).first { $0.requestID == id })
+        }) else {
+            return requestNotFound()
+        }
+        let record = detail.request
+        let calendar = try tenantCalendar()
+        let answers = RequestRecords.answers(fromJSON: record.answers)
+        return try views.page("my-request", title: "Request for \(packageName(record.packageID))", [
+            "package": packageName(record.packageID),
+            "policy": RequestRecords.policyName(inSnapshot: record.policySnapshot) ?? record.policyID,
+            "state": Self.stateName(record.state),
+            "submitted": calendar.longDateAndTime(record.createdAt),
+            "updated": calendar.longDateAndTime(record.updatedAt),
+            "requestedStart": record.requestedStart.map(calendar.longDate) ?? false,
+            "requestedEnd": record.requestedEnd.map(calendar.longDate) ?? false,
+            "justification": record.justification.isEmpty ? "None given" : record.justification,
+            "answers": answers.map { ["question": $0.question, "shown": $0.shown.joined(separator: ", ")] },
+            "hasAnswers": !answers.isEmpty,
+            "decisions": detail.decisions.map { d -> [String: Any] in
+                [
+                    "stage": d.stage, "decision": d.decision == .approve ? "Approved" : "Denied",
+                    "approver": site.directory.person(d.approverEmail)?.name ?? d.approverEmail,
+                    "date": calendar.longDateAndTime(d.decidedAt),
+                    "justification": d.justification.isEmpty ? false : d.justification,
+                ]
+            },
+            "hasDecisions": !detail.decisions.isEmpty,
+            "access": assignment.map { a -> [String: Any] in
+                ["start": calendar.longDateAndTime(a.startsAt), "end": a.endsAt.map(calendar.longEnd) ?? "no end date"]
+            } ?? false,
+            "noDecisions": record.currentStage == nil ? "No approver decision: this request option needs no approval." : "No decision yet.",
+            "cancel": RequestRecords.cancelable.contains(record.state)
+                ? ["action": Paths.cancelRequest(record.id), "reasonName": FormField.reason] : false,
+            "again": RequestRecords.requestableAgain.contains(record.state) ? Paths.requestAgain(record.id) : false,
+        ])
+    }
+
+    /// POST /my/requests/<id>/cancel: cancels a pending request of the signed-in person, with the
+    /// optional `reason` in the audit entry, then shows the request again.
+    func cancelRequest(_ request: RequestContext, id: String) throws -> HTTPResponse {
+        let form = try form(request)
+        let visitor = try visitor(request)
+        guard case .signedIn(let person, _) = visitor else {
+            return try signInRequired(request, visitor: visitor, returnTo: Paths.myRequest(id))
+        }
+        let reason = (form[FormField.reason] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let now = clock()
+        enum Outcome { case canceled, notFound, notPending(RequestState) }
+        let outcome = try store.write { db -> Outcome in
+            guard let record = try db.request(id: id), record.requestorEmail == person.email else { return .notFound }
+            guard RequestRecords.cancelable.contains(record.state) else { return .notPending(record.state) }
+            try db.updateRequest(id: id, state: .canceled, currentStage: nil, escalated: false, at: now, expected: record.state)
+            try db.appendAudit(AuditEntry(
+                at: now, actor: person.email, subjectKind: "request", subjectID: id, action: "canceled",
+                before: record.state.rawValue, after: RequestState.canceled.rawValue, reason: reason.isEmpty ? nil : reason))
+            return .canceled
+        }
+        switch outcome {
+        case .canceled: return .redirect(to: SafeRedirect(Paths.myRequest(id)) ?? .home)
+        case .notFound: return requestNotFound()
+        case .notPending(let state):
+            return views.message(
+                status: .conflict, title: "Cannot cancel",
+                text: "This request is \(Self.stateName(state).lowercased()), so it can no longer be canceled. Only requests waiting for a decision can be.",
+                link: (Paths.myRequest(id), "Back to the request"))
+        }
+    }
+
+    /// GET /my/requests/<id>/again/: the request form of a denied, expired or canceled request,
+    /// prefilled with its justification and answers, with a fresh submission token.
+    func requestAgain(_ request: RequestContext, id: String) throws -> HTTPResponse {
+        let visitor = try visitor(request)
+        guard case .signedIn(let person, _) = visitor else {
+            return try signInRequired(request, visitor: visitor, returnTo: request.path)
+        }
+        guard let record = try store.read({ try $0.request(id: id) }), record.requestorEmail == person.email else {
+            return requestNotFound()
+        }
+        guard RequestRecords.requestableAgain.contains(record.state) else {
+            return views.message(
+                status: .conflict, title: "Nothing to request again",
+                text: "This request is \(Self.stateName(record.state).lowercased()); only denied, expired or canceled requests can be sent again.",
+                link: (Paths.myRequest(id), "Back to the request"))
+        }
+        guard let package = site.package(record.packageID), let policy = package.policy(record.policyID) else {
+            return views.message(
+                status: .notFound, title: "Request option not found",
+                text: "The access package or request option of this request no longer exists, so it cannot be requested again the same way.",
+                link: (Paths.home, "See the access packages"))
+        }
+        var input: [String: [String]] = [:]
+        if !record.justification.isEmpty { input[FormField.justification] = [record.justification] }
+        for answer in RequestRecords.answers(fromJSON: record.answers) { input[FormField.answer(answer.questionID)] = answer.values }
+        let language = site.tenant.languages.contains(record.language) ? record.language : site.tenant.defaultLanguage
+        return try views.requestForm(
+            package, policy: policy, language: language, state: RequestFormState(input: input, submissionToken: random.token()))
+    }
+
+    /// GET /my/access/: active and ended assignments with their real start and end in the tenant's zone.
+    func myAccess(_ request: RequestContext) throws -> HTTPResponse {
+        let visitor = try visitor(request)
+        guard case .signedIn(let person, _) = visitor else {
+            return try signInRequired(request, visitor: visitor, returnTo: request.path)
+        }
+        let now = clock()
+        let calendar = try tenantCalendar()
+        let all = try store.read { try $0.assignments(of: person.email) }
+        func row(_ a: AssignmentRecord, end: Date?) -> [String: Any] {
+            [
+                "package": packageName(a.packageID), "url": Paths.package(a.packageID),
+                "start": calendar.longDateAndTime(a.startsAt),
+                "end": end.map(calendar.longEnd) ?? "No end date",
+            ]
+        }
+        let isActive = { (a: AssignmentRecord) in a.state != .expired && (a.endsAt.map { now < $0 } ?? true) }
+        let active = all.filter(isActive).map { row($0, end: $0.endsAt) }
+        let ended = all.filter { !isActive($0) }.map { row($0, end: $0.endedAt ?? $0.endsAt) }
+        return try views.page("my-access", title: "My access", [
+            "active": active, "hasActive": !active.isEmpty, "ended": ended, "hasEnded": !ended.isEmpty,
+        ])
+    }
+
+    /// GET /my/: "For you", the packages the portal lists for the signed-in person (section 2 visibility).
+    func myHome(_ request: RequestContext) throws -> HTTPResponse {
+        let visitor = try visitor(request)
+        guard case .signedIn(let person, _) = visitor else {
+            return try signInRequired(request, visitor: visitor, returnTo: request.path)
+        }
+        let requestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
+        let packages = Eligibility(site: site).listedPackages(for: requestor).map { package -> [String: Any] in
+            let summary = package.description.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+            return ["name": package.name, "url": Paths.package(package.id), "summary": summary.isEmpty ? false : summary]
+        }
+        return try views.page("my-home", title: "For you", [
+            "name": person.displayName, "email": person.email, "packages": packages, "isEmpty": packages.isEmpty,
+        ])
+    }
+
+    private func packageName(_ id: String) -> String { site.package(id)?.name ?? id }
+
+    private func requestNotFound() -> HTTPResponse {
+        views.message(
+            status: .notFound, title: "Request not found",
+            text: "There is no request of yours at this address. Your requests are listed in My requests.",
+            link: (Paths.myRequests, "My requests"))
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import GatehouseModel
+import GatehouseStore
+import Handlers
+import Portal
+import Rendering
+import Testing
+
+extension Harness {
+    /// Signs in (accepting the terms for an external person) and returns the session cookie.
+    func session(_ email: String) throws -> String {
+        let (response, cookie) = try signIn(email)
+        if response.header("Location")?.hasPrefix(Paths.signInTerms) == true {
+            let accepted = post(Paths.signInTerms, ["return": "/my/requests/"], cookie: cookie)
+            #expect(accepted.status == .seeOther)
+        }
+        return cookie
+    }
+
+    /// The requests of `email` in the store, newest first.
+    func requests(of email: String) throws -> [RequestRecord] {
+        try store.read { try $0.requests(of: email) }
+    }
+
+    /// The id at the end of a `/my/requests/<id>/` redirect.
+    func requestID(_ response: HTTPResponse) throws -> String {
+        let location = try #require(response.header("Location"))
+        #expect(location.hasPrefix("/my/requests/"))
+        return String(location.dropFirst("/my/requests/".count).dropLast())
+    }
+}
+
+@Suite struct RequestSubmissionTests {
+    static let internalForm: KeyValuePairs<String, String> = [
+        "package": "internal-access-package", "policy": "members", "language": "en", "justification": "Onboarding",
+    ]
+
+    @Test func anInternalRequestWithoutApprovalIsDeliveredAtOnce() throws {
+        let h = try Harness()
+        let cookie = try h.session("allan@contoso.example")
+        let response = h.post(Paths.submitRequest, Self.internalForm, cookie: cookie)
+        #expect(response.status == .seeOther)
+        let id = try h.requestID(response)
+        let request = try #require(try h.store.read { try $0.request(id: id) })
+        #expect(request.state == .delivered)
+        #expect(request.currentStage == nil)
+        #expect(request.justification == "Onboarding")
+        #expect(request.policySnapshot.contains(#""expiration":{"afterDays":365}"#))
+        #expect(request.policySnapshot.contains(#""requestor":{"domain":"contoso.example","internal":true,"organization":null}"#))
+
+        let assignment = try #require(try h.store.read { try $0.activeAssignments(of: "allan@contoso.example") }.first)
+        #expect(assignment.requestID == id)
+        #expect(assignment.state == .delivered)
+        #expect(assignment.startsAt == h.clock.now)
+        #expect(assignment.endsAt == h.clock.now.addingTimeInterval(365 * 86400))
+        let grants = try h.store.read { try $0.grants(assignmentID: assignment.id) }.map(\.grant)
+        #expect(grants == [
+            ResourceGrant(resourceID: "lab-portal", role: "Reader", state: .active),
+            ResourceGrant(resourceID: "lab-wiki", role: "Read", state: .active),
+        ])
+
+        let mail = try #require(try h.store.read { try $0.mail(to: "allan@contoso.example") }.first).mail
+        #expect(mail.kind == "accessDelivered")
+        #expect(mail.subject == "You now have access to Internal_AccessPackage")
+        #expect(mail.body.hasPrefix("You now have access to Internal_AccessPackage until 18 November 2027, 12:06.\n"))
+        let actions = try h.store.read { try $0.auditEntries(subjectKind: "request", subjectID: id) }.map(\.entry.action)
+        #expect(actions == ["submitted", "approved", "delivered"])
+
+        let page = h.get(Paths.myRequest(id), cookie: cookie)
+        #expect(page.status == .ok)
+        #expect(page.bodyText.contains("<dt>State</dt><dd>Delivered</dd>"))
+        #expect(page.bodyText.contains("<dt>Request option</dt><dd>Lab members</dd>"))
+        #expect(page.bodyText.contains("<dt>Access</dt><dd>from 18 November 2026, 12:06 until 18 November 2027, 12:06</dd>"))
+    }
+
+    @Test func anExternalPartnerRequestWaitsForApproval() throws {
+        let h = try Harness()
+        let cookie = try h.session("ana@azureblog.example")
+        let response = h.post(Paths.submitRequest, [
+            "package": "external-access-package", "policy": "azureblog", "language": "en",
+            "justification": "I write the booking guide",
+        ], cookie: cookie)
+        #expect(response.status == .seeOther)
+        let request = try #require(try h.store.read { try $0.request(id: try h.requestID(response)) })
+        #expect(request.state == .pendingApproval)
+        #expect(request.currentStage == 1)
+        #expect(request.policySnapshot.contains(#""organization":"azureblog""#))
+        #expect(try h.store.read { try $0.assignments(of: "ana@azureblog.example") }.isEmpty)
+        let mail = try #require(try h.store.read { try $0.mail(to: "ana@azureblog.example") }.first).mail
+        #expect(mail.subject == "Request received: External_AccessPackage")
+        #expect(mail.body.contains("It now waits for approval"))
+    }
+
+    @Test func aContractorAnswersInFrenchAndTheDomainIsRecorded() throws {
+        let h = try Harness()
+        let cookie = try h.session("sam@mail.example")
+        let response = h.post(Paths.submitRequest, [
+            "package": "external-contractor", "policy": "contractors", "language": "fr",
+            "justification": "Projet de traduction", "answer.final": "france", "answer.company": "Acme",
+        ], cookie: cookie)
+        #expect(response.status == .seeOther)
+        let id = try h.requestID(response)
+        let request = try #require(try h.store.read { try $0.request(id: id) })
+        #expect(request.state == .pendingApproval)
+        #expect(request.language == "fr")
+        #expect(request.policySnapshot.contains(#""requestor":{"domain":"mail.example","internal":false,"organization":null}"#))
+        #expect(request.answers.contains(#""question":"Quelle équipe a gagné la finale 2022 ?","questionID":"final","shown":["France"],"values":["france"]"#))
+        let page = h.get(Paths.myRequest(id), cookie: cookie).bodyText
+        #expect(page.contains("<dt>Quelle équipe a gagné la finale 2022 ?</dt><dd>France</dd>"))
+        #expect(page.contains("<dt>Pour quelle entreprise travaillez-vous ?</dt><dd>Acme</dd>"))
+        let audit = try h.store.read { try $0.auditEntries(subjectKind: "request", subjectID: id) }
+        #expect(audit.first?.entry.reason == "external requestor from unknown domain mail.example: organization to be proposed on approval")
+    }
+
+    @Test func validationErrorsKeepTheInputAndShowMessagesNextToFields() throws {
+        let h = try Harness()
+        let cookie = try h.session("allan@contoso.example")
+        let response = h.post(Paths.submitRequest, [
+            "package": "finance-reports", "policy": "finance-team", "language": "en",
+            "answer.cost-center": "12ab", "answer.reports": "budget", "answer.reports": "travel",
+            "answer.purpose": "Q4 <close>",
+        ], cookie: cookie)
+        #expect(response.status == .unprocessableContent)
+        let page = response.bodyText
+        #expect(page.contains(#"<p class="field-error" id="justification-error">Business justification is required: say why you need this access.</p>"#))
+        #expect(page.contains(#"<p class="field-error" id="q-cost-center-error">Answer “Cost center (four digits)” must match the expected format: check what the question asks for and correct your answer.</p>"#))
+        #expect(page.contains(#"name="answer.cost-center" value="12ab""#))
+        #expect(page.contains(#"value="budget" checked>"#))
+        #expect(page.contains(#"value="payroll">"#))
+        #expect(page.contains(#"value="travel" checked>"#))
+        #expect(page.contains("Q4 &lt;close&gt;</textarea>"))
+        #expect(page.contains(#"<input type="hidden" name="submission" value=""#))
+        #expect(try h.requests(of: "allan@contoso.example").isEmpty)
+    }
+
+    @Test func eachBlockIsShownOnTheFormWithItsMessage() throws {
+        var site = Repository.site
+        let index = try #require(site.directory.people.firstIndex { $0.email == "megan@contoso.example" })
+        site.directory.people[index].groups.append("finance")
+        let h = try Harness(site: site)
+        let allan = try h.session("allan@contoso.example")
+        let ana = try h.session("ana@azureblog.example")
+        let megan = try h.session("megan@contoso.example")
+
+        func block(_ cookie: String, _ form: KeyValuePairs<String, String>) -> String {
+            let response = h.post(Paths.submitRequest, form, cookie: cookie)
+            #expect(response.status == .conflict)
+            return response.bodyText
+        }
+        let contractor: KeyValuePairs<String, String> = [
+            "package": "external-contractor", "policy": "contractors", "justification": "x", "answer.final": "france",
+        ]
+        #expect(block(allan, contractor).contains(#"<p class="form-error" role="alert">The request option “Contractors with any email address” is for anyone with an email address outside Internal LAB, and you are not one of them. No other request option of this package includes you; ask the package"#))
+        #expect(block(ana, Self.internalForm).contains("Internal_AccessPackage is in the General catalog, which is open to members of the organization only."))
+        #expect(block(megan, ["package": "finance-reports", "policy": "finance-team", "justification": "x"])
+            .contains("Members of LAB administrators cannot hold Finance reports (separation of duties)."))
+
+        #expect(h.post(Paths.submitRequest, Self.internalForm, cookie: allan).status == .seeOther)
+        #expect(block(allan, ["package": "internal-access-package", "policy": "members", "justification": "again"])
+            .contains("You already have Internal_AccessPackage. Extend it from My access instead of requesting it again."))
+        let partner: KeyValuePairs<String, String> = ["package": "external-access-package", "policy": "azureblog", "justification": "docs"]
+        #expect(h.post(Paths.submitRequest, partner, cookie: ana).status == .seeOther)
+        let open = block(ana, ["package": "external-access-package", "policy": "azureblog", "justification": "other docs"])
+        #expect(open.contains("You already have an open request for External_AccessPackage. Wait for its decision or cancel it from your request history."))
+        #expect(open.contains("other docs</textarea>"), "the input is kept")
+        #expect(try h.requests(of: "ana@azureblog.example").count == 1)
+    }
+
+    @Test func aDoublePostMakesOneRequest() throws {
+        let h = try Harness()
+        let cookie = try h.session("ana@azureblog.example")
+        let form: KeyValuePairs<String, String> = [
+            "package": "external-access-package", "policy": "azureblog", "language": "en", "justification": "docs",
+        ]
+        let first = h.post(Paths.submitRequest, form, cookie: cookie)
+        h.clock.advance(by: 1)
+        let second = h.post(Paths.submitRequest, form, cookie: cookie)
+        #expect(first.status == .seeOther)
+        #expect(second.status == .seeOther)
+        #expect(second.header("Location") == first.header("Location"))
+        #expect(try h.requests(of: "ana@azureblog.example").count == 1)
+        #expect(try h.mailCount(to: "ana@azureblog.example") == 2, "the code and one Request received")
+    }
+
+    @Test func aReplayedHandlerFormWithItsTokenMakesOneRequest() throws {
+        let h = try Harness()
+        let cookie = try h.session("sam@mail.example")
+        let form: KeyValuePairs<String, String> = [
+            "package": "external-contractor", "policy": "contractors", "justification": "translation",
+            "answer.final": "argentina", "submission": "token-1",
+        ]
+        let first = h.post(Paths.submitRequest, form, cookie: cookie)
+        h.clock.advance(by: 3600)
+        let replay = h.post(Paths.submitRequest, form, cookie: cookie)
+        #expect(replay.status == .seeOther)
+        #expect(replay.header("Location") == first.header("Location"))
+        #expect(try h.requests(of: "sam@mail.example").count == 1)
+    }
+
+    @Test func badInputGetsClearPages() throws {
+        let h = try Harness()
+        let cookie = try h.session("allan@contoso.example")
+        let unknown = h.post(Paths.submitRequest, ["package": "nope", "policy": "members"], cookie: cookie)
+        #expect(unknown.status == .notFound)
+        #expect(unknown.bodyText.contains("There is no access package “nope”."))
+        let policy = h.post(Paths.submitRequest, ["package": "internal-access-package", "policy": "gone"], cookie: cookie)
+        #expect(policy.status == .notFound)
+        #expect(policy.bodyText.contains("Internal_AccessPackage has no request option “gone”."))
+        #expect(h.get(Paths.submitRequest, cookie: cookie).status == .methodNotAllowed)
+        let malformed = h.app.respond(to: RequestContext(
+            method: .post, path: Paths.submitRequest, contentType: "application/x-www-form-urlencoded",
+            body: Array("package=%zz".utf8), cookies: Cookies(header: cookie), origin: Harness.base))
+        #expect(malformed.status == .badRequest)
+        let foreign = h.post(Paths.submitRequest, Self.internalForm, cookie: cookie, origin: "https://evil.example")
+        #expect(foreign.status == .forbidden)
+        #expect(try h.requests(of: "allan@contoso.example").isEmpty)
+    }
+
+    @Test func anOversizedFormIsRefusedWithNothingWritten() throws {
+        let h = try Harness(settings: App.Settings(maxBodyBytes: 200))
+        let cookie = try h.session("allan@contoso.example")
+        let response = h.post(Paths.submitRequest, [
+            "package": "internal-access-package", "policy": "members", "justification": String(repeating: "x", count: 300),
+        ], cookie: cookie)
+        #expect(response.status == .contentTooLarge)
+        #expect(try h.requests(of: "allan@contoso.example").isEmpty)
+    }
+
+    @Test func withoutASessionThePersonSignsInAndSubmitsAgain() throws {
+        let h = try Harness()
+        let anonymous = h.post(Paths.submitRequest, Self.internalForm)
+        #expect(anonymous.status == .seeOther)
+        #expect(anonymous.header("Location") == "/sign-in/?return=/access-packages/internal-access-package/request/members/&resubmit=1")
+        let page = h.get(Paths.signIn, query: "return=/access-packages/internal-access-package/request/members/&resubmit=1")
+        #expect(page.bodyText.contains("Sign in, then submit the request form again: what you typed before signing in could not be kept."))
+        #expect(page.bodyText.contains(#"name="return" value="/access-packages/internal-access-package/request/members/""#))
+
+        let cookie = try h.session("allan@contoso.example")
+        h.clock.advance(by: 9 * 3600)
+        let expired = h.post(Paths.submitRequest, [
+            "package": "internal-access-package", "policy": "members", "language": "fr", "justification": "x",
+        ], cookie: cookie)
+        #expect(expired.status == .ok)
+        #expect(expired.bodyText.contains("Your session ended; sign in again to continue."))
+        #expect(expired.bodyText.contains(#"name="return" value="/access-packages/internal-access-package/request/members/fr/""#))
+        #expect(try h.requests(of: "allan@contoso.example").isEmpty)
+    }
+}
