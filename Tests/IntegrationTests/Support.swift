@@ -1,5 +1,11 @@
+import FastCGIServer
 import Foundation
+import GatehouseMail
 import GatehouseModel
+import GatehouseSite
+import GatehouseStore
+import Handlers
+import Portal
 import Rendering
 import SiteGenerator
 import Testing
@@ -190,4 +196,212 @@ struct HTTPClient {
         }
         return CurlResponse(status: status, headers: headers, body: String(text[split.upperBound...]))
     }
+}
+
+// MARK: - Handler walks: an injectable clock, a site copy, the served portal and a browser per person
+
+/// A clock the test moves by hand; the in-process App and the mail pump read it.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    /// Starts at `start`, by default the current whole second (the store keeps milliseconds, so
+    /// a fractional start would blur the exact expiry boundaries the tests check).
+    init(_ start: Date = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))) { current = start }
+
+    /// The time the handler sees now.
+    var now: Date { lock.withLock { current } }
+
+    /// Moves the clock forward by `seconds`.
+    func advance(by seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+}
+
+/// Copies the repository's site/ into `folder/site`, applying `edits` (file path relative to
+/// site/ → new contents from the old), so a test can change the model without touching the repository.
+func copyExampleSite(into folder: URL, edits: [String: (String) -> String] = [:]) throws -> URL {
+    let copy = folder.appendingPathComponent("site")
+    try FileManager.default.copyItem(at: NginxTests.repository.appendingPathComponent("site"), to: copy)
+    for (path, edit) in edits {
+        let file = copy.appendingPathComponent(path)
+        let old = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(edit(old).utf8).write(to: file)
+    }
+    return copy
+}
+
+/// The text as the templates write it into HTML (swift-mustache escapes & < > " ').
+func html(_ text: String) -> String {
+    var out = ""
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(character)
+        }
+    }
+    return out
+}
+
+/// One form field encoded as the browser posts it.
+func formPair(_ name: String, _ value: String) -> String {
+    URLEncodedForm.encode(name) + "=" + URLEncodedForm.encode(value)
+}
+
+/// The portal as `gatehouse serve` runs it behind nginx, for one test: the example site built into
+/// the test's folder, nginx from the template, the App in process on the unix socket with the
+/// given site folder, clock and settings, its store reachable by the test, mails as .eml files.
+final class ServedPortal: @unchecked Sendable {
+    let folder: URL
+    let nginx: NginxInstance
+    let store: Store
+    let clock: TestClock
+    let mailFolder: URL
+    let http: HTTPClient
+    /// The site's origin, `http://127.0.0.1:<port>`, as the base URL of the tenant.
+    let base: String
+    private let server: FastCGIServer
+    private let pump: MailPump
+    private let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var readMails: Set<String> = []
+
+    init(site siteDirectory: URL? = nil, settings: App.Settings = App.Settings(), clock: TestClock = TestClock()) throws {
+        folder = try makeTemporaryFolder()
+        self.clock = clock
+        let public_ = folder.appendingPathComponent("public")
+        try buildExampleSite(into: public_)
+        nginx = try NginxInstance(prefix: folder.appendingPathComponent("nginx"), root: public_)
+        base = "http://127.0.0.1:\(nginx.port)"
+        http = HTTPClient(port: nginx.port)
+
+        let files = try SiteFiles.read(directory: (siteDirectory ?? NginxTests.repository.appendingPathComponent("site")).path)
+        let today = try #require(CalendarDay("2026-11-23"))
+        let loaded = SiteLoader(today: today).load(files)
+        var site = try #require(loaded.site, "the site loads: \(loaded.diagnostics)")
+        site.tenant.baseURL = base
+        let theme = try Theme.load(directory: NginxTests.repository.appendingPathComponent("templates").path)
+        store = try Store(path: folder.appendingPathComponent("gatehouse.sqlite").path)
+        let app = try App(site: site, store: store, theme: theme, settings: settings, clock: { clock.now })
+        mailFolder = folder.appendingPathComponent("mail")
+        pump = MailPump(
+            sender: MailSender(
+                queue: StoreMailQueue(store: store, from: try MailAddress("noreply@contoso.example")),
+                transport: OutboxFolderTransport(folder: mailFolder)),
+            interval: 0.05, clock: { clock.now })
+        server = FastCGIServer(
+            listener: .unixSocket(path: nginx.prefix.appendingPathComponent("gatehouse.sock").path, mode: 0o660, group: nil),
+            workers: 2, log: { _ in }
+        ) { request in
+            let response = app.respond(params: request.params, body: request.body)
+            return FastCGIResponse(status: response.status.code, headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
+        }
+        try server.open()
+        pump.start()
+        let server = server, finished = finished
+        Thread {
+            try? server.run()
+            finished.signal()
+        }.start()
+    }
+
+    /// Stops the handler, the pump and nginx, and removes the test's folder.
+    func stop() {
+        server.shutdown()
+        finished.wait()
+        pump.stop()
+        nginx.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// A browser with no cookie yet.
+    func browser() -> Browser { Browser(http: http, base: base) }
+
+    /// The next .eml file not read before that contains `text`, waiting up to 5 s for it.
+    func nextMail(containing text: String) throws -> String {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: mailFolder.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".eml") && !lock.withLock({ readMails.contains(name) }) {
+                if let body = try? String(contentsOf: mailFolder.appendingPathComponent(name), encoding: .utf8), body.contains(text) {
+                    lock.withLock { _ = readMails.insert(name) }
+                    return body
+                }
+            }
+            usleep(20_000)
+        }
+        throw NginxFailure(message: "no new mail containing \(text) arrived within 5 s")
+    }
+
+    /// Signs `email` in with the emailed code (accepting the terms for an external person) and
+    /// returns their browser holding the session cookie.
+    func signIn(_ email: String) throws -> Browser {
+        let browser = browser()
+        let asked = try browser.post(Paths.signInCode, form: formPair("email", email) + "&" + formPair("return", "/my/"))
+        guard asked.status == 200 else { throw NginxFailure(message: "code request for \(email): \(asked.status)") }
+        let verified = try browser.post(Paths.signInVerify, form: formPair("email", email) + "&code=\(try code(for: email))&return=%2Fmy%2F")
+        guard verified.status == 303, browser.cookie != nil else { throw NginxFailure(message: "sign-in of \(email): \(verified.status)") }
+        if verified.header("Location")?.hasPrefix(Paths.signInTerms) == true {
+            let accepted = try browser.post(Paths.signInTerms, form: "return=%2Fmy%2F")
+            guard accepted.status == 303 else { throw NginxFailure(message: "terms for \(email): \(accepted.status)") }
+        }
+        return browser
+    }
+
+    /// The 6-digit code of the next sign-in mail to `email`.
+    func code(for email: String) throws -> String {
+        let mail = try nextMail(containing: "To: \(email)")
+        guard let match = mail.firstMatch(of: /^ {4}(\d{6})$/.anchorsMatchLineEndings()) else {
+            throw NginxFailure(message: "no code in the mail to \(email)")
+        }
+        return String(match.1)
+    }
+}
+
+/// One person's browser: keeps the session cookie the site sets (a cookie jar of one) and sends
+/// posts from the site's own origin unless told otherwise.
+final class Browser: @unchecked Sendable {
+    let http: HTTPClient
+    let base: String
+    /// `gatehouse_session=…`, as the browser sends it; nil once the site deleted it.
+    var cookie: String?
+
+    init(http: HTTPClient, base: String, cookie: String? = nil) {
+        self.http = http
+        self.base = base
+        self.cookie = cookie
+    }
+
+    func get(_ path: String, headers: [String: String] = [:]) throws -> CurlResponse {
+        keep(try http.get(path, headers: withCookie(headers)))
+    }
+
+    /// A form post with `Origin: base` unless `headers` names another origin (an empty one sends none).
+    func post(_ path: String, form: String, headers: [String: String] = [:]) throws -> CurlResponse {
+        let sent = ["Origin": base].merging(headers) { _, new in new }.filter { !$0.value.isEmpty }
+        return keep(try http.post(path, form: form, headers: withCookie(sent)))
+    }
+
+    private func withCookie(_ headers: [String: String]) -> [String: String] {
+        guard let cookie else { return headers }
+        return headers.merging(["Cookie": cookie]) { old, _ in old }
+    }
+
+    private func keep(_ response: CurlResponse) -> CurlResponse {
+        if let set = response.header("Set-Cookie") {
+            let pair = String(set.prefix { $0 != ";" })
+            cookie = set.contains("Max-Age=0") ? nil : pair
+        }
+        return response
+    }
+}
+
+/// A quoted-printable mail body as a person reads it: soft line breaks joined, `=3D` back to `=`
+/// (enough for the ASCII text and links the tests look for).
+func unfolded(_ mail: String) -> String {
+    mail.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
+        .replacingOccurrences(of: "=3D", with: "=")
 }
