@@ -55,17 +55,27 @@ extension Actions {
         }
         guard let id = cookie.value(in: request.cookies), !id.isEmpty else { return .anonymous }
         let hash = Hashing.sha256(id)
-        return try store.write { db -> Visitor in
+        // A read transaction: most requests change nothing, and a write (with its fsync) for
+        // every page would serialize the whole portal behind the database's single writer.
+        let found = try store.read { db -> (lookup: SessionLookup, person: PersonRecord?) in
             let lookup = try db.session(idHash: hash, now: now, idleTimeout: settings.sessionIdleTimeout)
-            guard case .valid(let session) = lookup else { return .sessionOver(lookup) }
-            guard let person = try db.person(email: session.email), !person.isBlocked else {
-                try db.endSession(idHash: hash, at: now)
-                return .sessionOver(.ended)
-            }
-            try db.touchSession(idHash: hash, at: now)
-            return needsTerms(person) ? .needsTerms(person, sessionHash: hash) : .signedIn(person, sessionHash: hash)
+            guard case .valid(let session) = lookup else { return (lookup, nil) }
+            return (lookup, try db.person(email: session.email))
         }
+        guard case .valid(let session) = found.lookup else { return .sessionOver(found.lookup) }
+        guard let person = found.person, !person.isBlocked else {
+            try store.write { db in try db.endSession(idHash: hash, at: now) }
+            return .sessionOver(.ended)
+        }
+        // The idle timeout restarts with activity, recorded at most once a minute.
+        if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval {
+            try store.write { db in try db.touchSession(idHash: hash, at: now) }
+        }
+        return needsTerms(person) ? .needsTerms(person, sessionHash: hash) : .signedIn(person, sessionHash: hash)
     }
+
+    /// How stale a session's last activity may be before a request records it again.
+    static let touchInterval: TimeInterval = 60
 
     /// What a page that needs a signed-in person answers to anyone else: the sign-in page (with
     /// "your session ended" when a session ran out), or the terms page for a new external person.
