@@ -68,8 +68,8 @@ import GatehouseStore
             try w.insertRequest(sampleRequest(id: "new", packageID: "external", createdAt: at(minutes: 10)))
             try w.insertRequest(sampleRequest(id: "mid", state: .denied, createdAt: at(minutes: 5)))
             try w.insertRequest(sampleRequest(id: "other", email: "don@outlook.example", createdAt: at(minutes: 7)))
-            try w.insertDecision(DecisionRecord(requestID: "new", stage: 2, approverEmail: "Hallam@contoso.example", decision: .deny, justification: "No", decidedAt: at(minutes: 12)))
-            try w.insertDecision(DecisionRecord(requestID: "new", stage: 1, approverEmail: "adele@contoso.example", decision: .approve, justification: "Yes", decidedAt: at(minutes: 11)))
+            _ = try w.insertDecision(DecisionRecord(requestID: "new", stage: 2, approverEmail: "Hallam@contoso.example", decision: .deny, justification: "No", decidedAt: at(minutes: 12)))
+            _ = try w.insertDecision(DecisionRecord(requestID: "new", stage: 1, approverEmail: "adele@contoso.example", decision: .approve, justification: "Yes", decidedAt: at(minutes: 11)))
         }
         try store.read { r throws in
             #expect(try r.requests(of: "ALLAN@contoso.example").map(\.id) == ["new", "mid", "old"])
