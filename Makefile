@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help deps build check site run test bench-site clean
+.PHONY: help deps build check site run test bench-site bench-handler clean
 
 SWIFT   ?= swift
 # SwiftPM's build folder; a second checkout or tool can use its own (SCRATCH=.build-mine).
@@ -52,6 +52,7 @@ help:
 	@echo "make build        swift build"
 	@echo "make check        gatehouse check --site site"
 	@echo "make bench-site   time a 10,000-package build against hugo"
+	@echo "make bench-handler  wrk through nginx: gatehouse serve vs the C libfcgi + SQLite reference"
 	@echo "make clean        remove public/, var/ and build products"
 
 deps:
@@ -110,6 +111,17 @@ bench-site: deps
 	@$(SWIFT) build --quiet -c release --product gatehouse --scratch-path $(SCRATCH)
 	@python3 Tests/bench/bench_site.py --gatehouse $(SCRATCH)/release/gatehouse --work var/bench \
 	  --hugo-generator ../shared/bench-baseline/hugo/gen_site.py
+
+# Options for bench_handler.py, e.g. a quick try:
+#   make bench-handler BENCH_HANDLER_ARGS="--people 1000 --requests 10000 --runs 1 --duration 3"
+BENCH_HANDLER_ARGS ?=
+
+bench-handler: deps
+	@$(call install_missing,wrk spawn-fcgi gcc libsqlite3-dev python3)
+	@echo "Building gatehouse in release mode"
+	@$(SWIFT) build --quiet -c release --product gatehouse --scratch-path $(SCRATCH)
+	@python3 Tests/bench/bench_handler.py --gatehouse $(SCRATCH)/release/gatehouse --work var/bench-handler \
+	  --baseline ../shared/bench-baseline $(BENCH_HANDLER_ARGS)
 
 clean:
 	rm -rf public var
