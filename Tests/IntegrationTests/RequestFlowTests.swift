@@ -14,17 +14,9 @@ import Darwin
 struct RequestFlowTests {
     @Test(.enabled(if: Tool.nginx != nil && Tool.curl != nil, "nginx or curl is not installed (make test installs both)"))
     func requestsThroughNginx() throws {
-        let temp = try makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(at: temp) }
-        let public_ = temp.appendingPathComponent("public")
-        try buildExampleSite(into: public_)
-        let nginx = try NginxInstance(prefix: temp.appendingPathComponent("nginx"), root: public_)
-        defer { nginx.stop() }
-        let base = "http://127.0.0.1:\(nginx.port)"
-        let handler = try HandlerInstance(
-            socket: nginx.prefix.appendingPathComponent("gatehouse.sock"), folder: temp, baseURL: base)
-        defer { handler.stop() }
-        let http = HTTPClient(port: nginx.port)
+        let portal = try ExamplePortal()
+        defer { portal.stop() }
+        let (base, handler, http) = (portal.base, portal.handler, portal.http)
         let sameSite = ["Origin": base]
 
         // The static form has no token; a post without a session goes to sign in and says to submit again.

@@ -405,3 +405,41 @@ func unfolded(_ mail: String) -> String {
     mail.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
         .replacingOccurrences(of: "=3D", with: "=")
 }
+
+/// The example site behind real nginx, with the handler in process on nginx's socket: what the
+/// sign-in and request-flow walks start from. `stop()` ends both and removes the folder.
+final class ExamplePortal {
+    let folder: URL
+    let nginx: NginxInstance
+    let handler: HandlerInstance
+    let http: HTTPClient
+    /// `http://127.0.0.1:<port>`, also the origin posts must come from.
+    let base: String
+
+    init() throws {
+        folder = try makeTemporaryFolder()
+        do {
+            let public_ = folder.appendingPathComponent("public")
+            try buildExampleSite(into: public_)
+            nginx = try NginxInstance(prefix: folder.appendingPathComponent("nginx"), root: public_)
+            base = "http://127.0.0.1:\(nginx.port)"
+            do {
+                handler = try HandlerInstance(
+                    socket: nginx.prefix.appendingPathComponent("gatehouse.sock"), folder: folder, baseURL: base)
+            } catch {
+                nginx.stop()
+                throw error
+            }
+            http = HTTPClient(port: nginx.port)
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
+    }
+
+    func stop() {
+        handler.stop()
+        nginx.stop()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
