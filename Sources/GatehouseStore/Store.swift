@@ -22,18 +22,27 @@ public final class Store: Sendable {
             throw StoreError.cannotOpen(
                 path: path, reason: "cannot create the folder \(folder.path): \(error.localizedDescription)")
         }
-        let pool: DatabasePool
+        var pool: DatabasePool?
         do {
-            pool = try DatabasePool(path: path, configuration: Self.configuration())
+            // Switching a new file to WAL takes an exclusive lock that SQLite may refuse at once,
+            // without its busy handler, while another process opens the same new file.
+            for attempt in 1... {
+                do {
+                    pool = try DatabasePool(path: path, configuration: Self.configuration())
+                    break
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 10 {
+                    usleep(UInt32(20_000 * attempt))
+                }
+            }
             // GRDB's WAL setup lowers the writer to NORMAL after `prepareDatabase`; an acknowledged
             // post must survive a power loss, so the writer connection goes back to FULL.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            try pool!.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         } catch let error as DatabaseError {
             let hint = [.SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY].contains(error.resultCode)
                 ? " (check that the folder exists and is writable by this user)" : ""
             throw StoreError.cannotOpen(path: path, reason: Self.explain(error) + hint)
         }
-        try self.init(path: path, writer: pool)
+        try self.init(path: path, writer: pool!)
     }
 
     /// A private in-memory database for tests of code that uses a store; nothing is kept.
