@@ -12,26 +12,14 @@ enum RequestRecords {
     /// Ended requests that offer "Request again".
     static let requestableAgain: Set<RequestState> = [.denied, .expired, .canceled]
 
-    /// The JSON stored as the request's policy snapshot: `{"policy": {...}, "requestor": {...}}`.
-    ///
-    /// `policy` is the policy as it is now, so a later model change does not alter a pending
-    /// request; `requestor` records the email domain and the connected organization it matched
-    /// (`null` for an `anyone` request from an unknown domain: the proposed organization is created
-    /// from `domain` when such a request is first approved).
+    /// The JSON stored as the request's policy snapshot (see `PolicySnapshot.encode`).
     static func snapshot(of policy: Policy, requestor: Requestor) -> String {
-        let requestorPart: [String: Any] = [
-            "domain": requestor.email.emailDomain ?? "",
-            "internal": requestor.isInternal,
-            "organization": requestor.organization?.id ?? NSNull(),
-        ]
-        return json(["policy": policyJSON(policy), "requestor": requestorPart])
+        PolicySnapshot.encode(policy, requestor: requestor)
     }
 
     /// The policy's name as recorded in a snapshot, nil if the snapshot cannot be read.
     static func policyName(inSnapshot snapshot: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(snapshot.utf8)) as? [String: Any],
-              let policy = object["policy"] as? [String: Any] else { return nil }
-        return policy["name"] as? String
+        try? PolicySnapshot.decode(snapshot).policy.name
     }
 
     /// The answers column: `[{"questionID", "question", "values", "shown"}]` in form order.
@@ -53,70 +41,5 @@ enum RequestRecords {
     static func json(_ object: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
-    }
-
-    private static func policyJSON(_ p: Policy) -> [String: Any] {
-        [
-            "id": p.id, "name": p.name, "enabled": p.enabled, "requestors": scopeJSON(p.requestors),
-            "justification": p.justification.rawValue,
-            "approvalStages": p.approvalStages.map { stage -> [String: Any] in
-                [
-                    "approvers": stage.approvers.map { approverJSON($0.kind) },
-                    "fallback": stage.fallback.map { approverJSON($0.kind) },
-                    "timeoutDays": stage.timeoutDays, "justificationRequired": stage.justificationRequired,
-                    "escalation": stage.escalation.map { e -> Any in
-                        ["afterDays": e.afterDays, "approvers": e.approvers.map { approverJSON($0.kind) }]
-                    } ?? NSNull(),
-                ]
-            },
-            "questions": p.questions.map { q -> [String: Any] in
-                [
-                    "id": q.id, "type": q.kind.rawValue, "required": q.required, "text": textJSON(q.text),
-                    "regex": q.pattern ?? NSNull(), "maxLength": q.maxLength ?? NSNull(),
-                    "multipleSelection": q.allowsMultiple,
-                    "choices": q.choices.map { ["value": $0.value, "text": textJSON($0.text)] },
-                ]
-            },
-            "lifecycle": [
-                "expiration": expirationJSON(p.lifecycle.expiration), "customSchedule": p.lifecycle.customSchedule,
-                "extensionAllowed": p.lifecycle.extensionAllowed,
-                "extensionRequiresApproval": p.lifecycle.extensionRequiresApproval,
-            ] as [String: Any],
-            "notifications": ["requestor": p.notifications.requestor],
-        ]
-    }
-
-    private static func textJSON(_ text: LocalizedText) -> [String: String] {
-        var out = text.translations
-        out["default"] = text.defaultText
-        return out
-    }
-
-    private static func scopeJSON(_ scope: RequestorScope) -> [String: Any] {
-        switch scope {
-        case .specificPeople(let people, let groups): ["scope": scope.name, "people": people, "groups": groups]
-        case .specificOrganizations(let ids): ["scope": scope.name, "organizations": ids]
-        default: ["scope": scope.name]
-        }
-    }
-
-    private static func approverJSON(_ approver: Approver) -> [String: Any] {
-        switch approver {
-        case .person(let email): ["person": email]
-        case .group(let id): ["group": id]
-        case .manager: ["manager": true]
-        case .secondLevelManager: ["secondLevelManager": true]
-        case .internalSponsors: ["internalSponsors": true]
-        case .externalSponsors: ["externalSponsors": true]
-        }
-    }
-
-    private static func expirationJSON(_ expiration: Expiration) -> [String: Any] {
-        switch expiration {
-        case .onDate(let day): ["onDate": day.description]
-        case .afterDays(let days): ["afterDays": days]
-        case .afterHours(let hours): ["afterHours": hours]
-        case .never: ["never": true]
-        }
     }
 }
