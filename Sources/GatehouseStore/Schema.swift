@@ -8,6 +8,7 @@ enum Schema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try db.execute(sql: v1) }
+        migrator.registerMigration("v2") { db in try db.execute(sql: v2) }
         return migrator
     }()
 
@@ -184,5 +185,44 @@ enum Schema {
         BEGIN
             SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be deleted');
         END;
+        """
+
+    /// Approvals: who decides each stage, when the current stage started, and when the sweep must
+    /// look at a request again.
+    static let v2 = """
+        -- The current approval stage's clock (stage_started_at) and deadline, the reminders already sent in it,
+        -- and next_check_at: the earliest instant the sweep has something to do for this request
+        -- (a reminder, the escalation, the stage's deadline, or a scheduled start); NULL when none.
+        ALTER TABLE request ADD COLUMN stage_started_at TEXT;
+        ALTER TABLE request ADD COLUMN stage_deadline TEXT;
+        ALTER TABLE request ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE request ADD COLUMN next_check_at TEXT;
+        CREATE INDEX request_due ON request(next_check_at) WHERE next_check_at IS NOT NULL;
+
+        -- approver: the people who may decide one stage of a request, resolved when the stage
+        -- started (primary, or fallback when none was found) plus those an escalation added
+        -- (alternate). Rows are kept after the stage ends: they say who was asked.
+        CREATE TABLE approver (
+            request_id TEXT NOT NULL REFERENCES request(id),
+            stage INTEGER NOT NULL CHECK (stage >= 1),
+            email TEXT NOT NULL CHECK (email = lower(email)),
+            role TEXT NOT NULL CHECK (role IN ('primary', 'fallback', 'alternate')),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (request_id, stage, email)
+        );
+        CREATE INDEX approver_by_email ON approver(email, request_id, stage);
+        CREATE INDEX decision_by_approver ON decision(approver_email, decided_at);
+
+        -- proposed_organization: a connected organization Gatehouse proposed because an external
+        -- person from an unknown domain was approved through an `anyone` policy (PRODUCT.md
+        -- section 2). Admins turn it into a declared organization in site/ if they want to.
+        CREATE TABLE proposed_organization (
+            domain TEXT PRIMARY KEY NOT NULL CHECK (domain = lower(domain)),
+            first_request_id TEXT NOT NULL REFERENCES request(id),
+            created_at TEXT NOT NULL
+        );
+
+        -- Assignments that start later wait in 'delivering' until the sweep delivers them.
+        CREATE INDEX assignment_waiting ON assignment(starts_at) WHERE state = 'delivering';
         """
 }
