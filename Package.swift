@@ -58,6 +58,12 @@ let package = Package(
             dependencies: ["GatehouseModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: settings
         ),
+        // Requests through their life on the store: approvals, delivery, the sweep, and their mail.
+        .target(
+            name: "Workflow",
+            dependencies: ["GatehouseModel", "Governance", "GatehouseStore", "Rendering"],
+            swiftSettings: settings
+        ),
         // Email messages (RFC 5322) and their delivery: .eml folder or a sendmail command.
         .target(name: "GatehouseMail", swiftSettings: settings),
         // The handler's HTTP side, pure: request context, form decoding, cookies, routing, origin check.
@@ -70,7 +76,7 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "GatehouseModel", "Governance", "GatehouseStore", "GatehouseMail", "Portal", "Rendering",
+                "GatehouseModel", "Governance", "GatehouseStore", "GatehouseMail", "Portal", "Rendering", "Workflow",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
@@ -82,7 +88,7 @@ let package = Package(
             name: "gatehouse",
             dependencies: [
                 "GatehouseModel", "GatehouseSite", "SiteGenerator", "Handlers", "FastCGIServer",
-                "GatehouseStore", "GatehouseMail", "Rendering", "Portal",
+                "GatehouseStore", "GatehouseMail", "Rendering", "Portal", "Workflow", "Governance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: settings
@@ -97,6 +103,11 @@ let package = Package(
         ),
         .testTarget(name: "GovernanceTests", dependencies: ["Governance", "GatehouseModel"], swiftSettings: settings),
         .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseModel"], swiftSettings: settings),
+        .testTarget(
+            name: "WorkflowTests",
+            dependencies: ["Workflow", "Governance", "GatehouseModel", "GatehouseStore", "GatehouseSite"],
+            swiftSettings: settings
+        ),
         .testTarget(name: "GatehouseMailTests", dependencies: ["GatehouseMail"], swiftSettings: settings),
         .testTarget(name: "PortalTests", dependencies: ["Portal", "GatehouseModel", "Governance", "Rendering"], swiftSettings: settings),
         .testTarget(
@@ -109,7 +120,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "GatehouseSite", "SiteGenerator", "GatehouseModel", "Rendering", "Handlers", "FastCGIServer",
-                "GatehouseStore", "GatehouseMail", "Portal",
+                "GatehouseStore", "GatehouseMail", "Portal", "Workflow", "Governance",
             ],
             swiftSettings: settings
         ),

@@ -63,7 +63,14 @@ public enum Paths {
     /// GET: the request form again, prefilled with the answers of an ended request.
     public static func requestAgain(_ id: String) -> String { myRequest(id) + "again/" }
     public static let myAccess = "/my/access/"
+    /// GET: the requests waiting for the signed-in person's decision ("Pending" tab).
     public static let approvals = "/approvals/"
+    /// GET: the stages the signed-in person was asked to decide that no longer wait for them.
+    public static let approvalHistory = approvals + "history/"
+    /// GET: one request as its approvers see it, with approve and deny.
+    public static func approval(_ requestID: String) -> String { approvals + segment(requestID) + "/" }
+    /// POST (fields `decision`, `stage`, `justification`): approve or deny the current stage.
+    public static func decide(_ requestID: String) -> String { approval(requestID) + "decide" }
 
     /// Every path the FastCGI handler owns, for the nginx configuration and its tests. A path here
     /// matches itself and everything below it.
@@ -161,6 +168,10 @@ public enum FormField {
     public static let submission = "submission"
     /// Why the person cancels a request.
     public static let reason = "reason"
+    /// An approver's answer: `approve` or `deny`.
+    public static let decision = "decision"
+    /// The approval stage the approver saw, so a decision never lands on a later stage by accident.
+    public static let stage = "stage"
     /// Prefix of the fields holding answers: `answer.<questionId>`.
     public static let answerPrefix = "answer."
 

@@ -4,7 +4,7 @@ import ArgumentParser
 struct Gatehouse: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gatehouse",
-        abstract: "Self-hosted entitlement management: check and build the portal from site/, and serve its handler.",
-        subcommands: [Check.self, Build.self, Serve.self]
+        abstract: "Self-hosted entitlement management: check and build the portal from site/, serve its handler, sweep what is due.",
+        subcommands: [Check.self, Build.self, Serve.self, Sweep.self]
     )
 }

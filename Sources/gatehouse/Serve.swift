@@ -74,7 +74,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let log: @Sendable (String) -> Void = FastCGIServer.logToStandardError
-        let model = try loadSite()
+        let model = try Self.loadSite(site, command: "gatehouse serve")
         let theme: Theme
         let store: Store
         let app: App
@@ -121,7 +121,8 @@ struct Serve: ParsableCommand {
         log("gatehouse serve: stopped")
     }
 
-    private func loadSite() throws -> Site {
+    /// The model in `site`, or exit with its diagnostics: `command` does not start on a site with errors.
+    static func loadSite(_ site: String, command: String) throws -> Site {
         let files: SiteFiles
         do {
             files = try SiteFiles.read(directory: site)
@@ -132,7 +133,7 @@ struct Serve: ParsableCommand {
         let result = SiteLoader(today: SiteLoader.today(for: files, at: Date())).load(files)
         for diagnostic in result.diagnostics { Check.printError(diagnostic.description(inSiteFolder: site)) }
         guard let model = result.site else {
-            Check.printError(Check.count(result.errorCount, "error") + "; gatehouse serve does not start on a site with errors")
+            Check.printError(Check.count(result.errorCount, "error") + "; \(command) does not start on a site with errors")
             throw ExitCode(1)
         }
         return model

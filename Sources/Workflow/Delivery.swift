@@ -1,0 +1,120 @@
+public import Foundation
+public import GatehouseModel
+public import GatehouseStore
+public import Governance
+
+/// Turns an approved request into an assignment with its resource roles (PRODUCT.md section 5),
+/// inside the caller's write transaction, with its audit entries and mail.
+public struct Delivery: Sendable {
+    public let site: Site
+    public let calendar: TenantCalendar
+    public let notices: Notices
+
+    public init(site: Site, calendar: TenantCalendar) {
+        self.site = site
+        self.calendar = calendar
+        notices = Notices(baseURL: site.tenant.baseURL, calendar: calendar)
+    }
+
+    /// Approves `request` (now in `previous`) at `now` and delivers it through `policy` (the request's
+    /// snapshot): the clock starts now, or at the approved custom start when later, and the end comes
+    /// from the policy then. A future start leaves the request `scheduled` and the assignment
+    /// `delivering` until ``start(_:db:now:)``. An external requestor becomes a governed guest, and one
+    /// from an unknown domain proposes a connected organization.
+    @discardableResult
+    public func deliver(
+        _ request: RequestRecord, policy: Policy, from previous: RequestState, actor: String, reason: String,
+        assignmentID: String, db: StoreWriter, now: Date
+    ) throws -> AssignmentRecord {
+        let requested = RequestedSchedule(
+            start: request.requestedStart.map(calendar.day(of:)), end: request.requestedEnd.map(calendar.day(of:)))
+        let schedule = AssignmentSchedule(
+            expiration: policy.lifecycle.expiration, approvedAt: now, requested: requested, calendar: calendar)
+        let startsLater = schedule.start > now
+        let package = site.package(request.packageID)
+        let assignment = AssignmentRecord(
+            id: assignmentID, requestID: request.id, email: request.requestorEmail, packageID: request.packageID,
+            policyID: request.policyID, state: startsLater ? .delivering : .delivered, startsAt: schedule.start,
+            endsAt: schedule.end)
+        try db.insertAssignment(
+            assignment,
+            grants: (package?.resources ?? []).map {
+                ResourceGrant(resourceID: $0.resource, role: $0.role, state: startsLater ? .pending : .active)
+            },
+            at: now)
+        let state: RequestState = startsLater ? .scheduled : .delivered
+        try db.setApprovalState(
+            requestID: request.id,
+            ApprovalStateRecord(
+                state: state, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0,
+                nextCheckAt: nil),
+            at: now, expected: previous)
+        try db.appendAudit(AuditEntry(
+            at: now, actor: actor, subjectKind: "request", subjectID: request.id, action: "approved",
+            before: previous.rawValue, after: RequestState.approved.rawValue, reason: reason))
+        try db.appendAudit(AuditEntry(
+            at: now, actor: "system", subjectKind: "request", subjectID: request.id,
+            action: startsLater ? "scheduled" : "delivered", before: RequestState.approved.rawValue, after: state.rawValue,
+            reason: "assignment \(assignmentID)" + (startsLater ? " starts \(calendar.longDateAndTime(schedule.start))" : "")))
+
+        if let person = try db.person(email: request.requestorEmail), person.isExternal {
+            if person.governedGuestSince == nil {
+                try db.markGovernedGuest(email: person.email, since: now)
+                try db.appendAudit(AuditEntry(
+                    at: now, actor: "system", subjectKind: "person", subjectID: person.email, action: "governedGuest",
+                    after: "governed guest", reason: "first approved request \(request.id)"))
+            }
+            if let snapshot = try? PolicySnapshot.decode(request.policySnapshot),
+               snapshot.requestor.organizationID == nil, !snapshot.requestor.isInternal, !snapshot.requestor.domain.isEmpty,
+               try db.proposeOrganization(domain: snapshot.requestor.domain, requestID: request.id, at: now)
+            {
+                try db.appendAudit(AuditEntry(
+                    at: now, actor: "system", subjectKind: "organization", subjectID: snapshot.requestor.domain,
+                    action: "proposed", after: "proposed", reason: "first approved request \(request.id) from this domain"))
+            }
+        }
+
+        if policy.notifications.requestor {
+            let name = package?.name ?? request.packageID
+            try db.enqueueMail(
+                startsLater
+                    ? notices.scheduled(to: request.requestorEmail, packageName: name, start: schedule.start, end: schedule.end)
+                    : notices.delivered(to: request.requestorEmail, packageName: name, end: schedule.end),
+                at: now)
+        }
+        return assignment
+    }
+
+    /// Delivers an assignment whose scheduled start has come: its grants become active, it and its
+    /// request become `delivered`, and the holder is told. Does nothing if it is no longer waiting.
+    public func start(_ assignment: AssignmentRecord, db: StoreWriter, now: Date) throws {
+        guard let current = try db.assignment(id: assignment.id), current.state == .delivering,
+              current.startsAt <= now else { return }
+        for grant in try db.grants(assignmentID: current.id) where grant.grant.state == .pending {
+            try db.setGrantState(
+                assignmentID: current.id, resourceID: grant.grant.resourceID, role: grant.grant.role, .active, at: now)
+        }
+        try db.setAssignmentState(id: current.id, .delivered)
+        let request = try db.request(id: current.requestID)
+        if let request, request.state == .scheduled {
+            try db.setApprovalState(
+                requestID: request.id,
+                ApprovalStateRecord(
+                    state: .delivered, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0,
+                    nextCheckAt: nil),
+                at: now, expected: .scheduled)
+        }
+        try db.appendAudit(AuditEntry(
+            at: now, actor: "system", subjectKind: "request", subjectID: current.requestID, action: "delivered",
+            before: RequestState.scheduled.rawValue, after: RequestState.delivered.rawValue,
+            reason: "assignment \(current.id) started"))
+        let notify = request.flatMap { try? PolicySnapshot.decode($0.policySnapshot) }?.policy.notifications.requestor ?? true
+        if notify {
+            try db.enqueueMail(
+                notices.delivered(
+                    to: current.email, packageName: site.package(current.packageID)?.name ?? current.packageID,
+                    end: current.endsAt),
+                at: now)
+        }
+    }
+}

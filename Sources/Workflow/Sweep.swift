@@ -1,0 +1,119 @@
+public import Foundation
+public import GatehouseStore
+internal import Governance
+
+/// What one sweep did.
+public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
+    /// Pending requests looked at because something was due.
+    public var requestsChecked = 0
+    public var expired = 0
+    public var escalated = 0
+    public var reminded = 0
+    /// Scheduled assignments whose start came and that were delivered.
+    public var started = 0
+    /// Requests or assignments that failed (logged, retried by the next sweep).
+    public var failed = 0
+
+    public init() {}
+
+    public var description: String {
+        "checked \(requestsChecked) pending request\(requestsChecked == 1 ? "" : "s"): \(expired) expired, "
+            + "\(escalated) escalated, \(reminded) reminded; \(started) scheduled assignment\(started == 1 ? "" : "s") started"
+            + (failed > 0 ? "; \(failed) failed (see above)" : "")
+    }
+}
+
+/// The time-driven work of PRODUCT.md section 5 that concerns approvals and delivery: approval
+/// timeouts, escalations, reminders, and assignments whose scheduled start has come.
+///
+/// Idempotent: each request's `next_check_at` moves past `now` once its due work is done, so a
+/// second run at the same instant finds nothing. Safe beside the handler and another sweep: each
+/// batch is one IMMEDIATE transaction that re-reads every request before changing it.
+public struct Sweeper: Sendable {
+    public let store: Store
+    public let approvals: Approvals
+    public var batchSize: Int
+    let log: @Sendable (String) -> Void
+
+    public init(store: Store, approvals: Approvals, batchSize: Int = 500, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.approvals = approvals
+        self.batchSize = batchSize
+        self.log = log
+    }
+
+    /// Does everything due at `now`.
+    public func run(now: Date) throws -> SweepReport {
+        var report = SweepReport()
+        try sweepRequests(now: now, into: &report)
+        try startAssignments(now: now, into: &report)
+        return report
+    }
+
+    private func sweepRequests(now: Date, into report: inout SweepReport) throws {
+        var skipped: Set<String> = []
+        while true {
+            let due = try store.read { try $0.requestsDue(at: now, limit: batchSize + skipped.count) }
+                .filter { !skipped.contains($0) }
+            if due.isEmpty { return }
+            let batch = Array(due.prefix(batchSize))
+            do {
+                let effects = try store.write { db in
+                    try batch.flatMap { try approvals.advance(requestID: $0, db: db, now: now) }
+                }
+                count(effects, requests: batch.count, into: &report)
+            } catch {
+                // One request breaks the batch: do them one by one and skip the broken ones.
+                for id in batch {
+                    do {
+                        let effects = try store.write { try approvals.advance(requestID: id, db: $0, now: now) }
+                        count(effects, requests: 1, into: &report)
+                    } catch {
+                        log("gatehouse sweep: request \(id): \(error)")
+                        report.failed += 1
+                        skipped.insert(id)
+                    }
+                }
+            }
+        }
+    }
+
+    private func count(_ effects: [ApprovalEffect], requests: Int, into report: inout SweepReport) {
+        report.requestsChecked += requests
+        for effect in effects {
+            switch effect {
+            case .expired: report.expired += 1
+            case .escalated: report.escalated += 1
+            case .reminded: report.reminded += 1
+            default: break
+            }
+        }
+    }
+
+    private func startAssignments(now: Date, into report: inout SweepReport) throws {
+        var skipped: Set<String> = []
+        while true {
+            let due = try store.read { try $0.assignmentsStarting(by: now, limit: batchSize + skipped.count) }
+                .filter { !skipped.contains($0.id) }
+            if due.isEmpty { return }
+            let batch = Array(due.prefix(batchSize))
+            do {
+                try store.write { db in
+                    for assignment in batch { try approvals.delivery.start(assignment, db: db, now: now) }
+                }
+                report.started += batch.count
+            } catch {
+                for assignment in batch {
+                    do {
+                        try store.write { try approvals.delivery.start(assignment, db: $0, now: now) }
+                        report.started += 1
+                    } catch {
+                        log("gatehouse sweep: assignment \(assignment.id): \(error)")
+                        report.failed += 1
+                        skipped.insert(assignment.id)
+                    }
+                }
+            }
+        }
+    }
+}
