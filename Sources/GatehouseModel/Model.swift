@@ -7,9 +7,11 @@ public struct Site: Sendable, Hashable {
     /// Sorted by id.
     public var catalogs: [Catalog]
     /// Sorted by id.
-    public var packages: [AccessPackage]
+    public var packages: [AccessPackage] { didSet { packageIndex = Self.index(packages) } }
     /// Files copied as they are (CSS, images), relative to `site/static/`.
     public var staticFiles: [StaticFile]
+    /// Position of each package by id: pages and the handler look packages up per request.
+    private var packageIndex: [String: Int]
 
     public init(
         tenant: Tenant, directory: Directory, organizations: [Organization], catalogs: [Catalog],
@@ -21,10 +23,15 @@ public struct Site: Sendable, Hashable {
         self.catalogs = catalogs
         self.packages = packages
         self.staticFiles = staticFiles
+        packageIndex = Self.index(packages)
     }
 
     public func catalog(_ id: String) -> Catalog? { catalogs.first { $0.id == id } }
-    public func package(_ id: String) -> AccessPackage? { packages.first { $0.id == id } }
+    public func package(_ id: String) -> AccessPackage? { packageIndex[id].map { packages[$0] } }
+
+    private static func index(_ packages: [AccessPackage]) -> [String: Int] {
+        Dictionary(packages.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
     public func organization(_ id: String) -> Organization? { organizations.first { $0.id == id } }
 }
 
@@ -119,22 +126,36 @@ public struct ExternalUserSettings: Sendable, Hashable {
 
 public struct Directory: Sendable, Hashable {
     /// In file order.
-    public var people: [Person]
+    public var people: [Person] { didSet { (byEmail, byGroup) = Self.index(people) } }
     public var groups: [Group]
+    /// Lowercased email -> position in `people` (the first, if listed twice).
+    private var byEmail: [String: Int]
+    /// Group id -> positions of its members, in file order.
+    private var byGroup: [String: [Int]]
 
     public init(people: [Person], groups: [Group]) {
         self.people = people
         self.groups = groups
+        (byEmail, byGroup) = Self.index(people)
     }
 
     public func person(_ email: String) -> Person? {
-        let key = email.lowercased()
-        return people.first { $0.email.lowercased() == key }
+        byEmail[email.lowercased()].map { people[$0] }
     }
 
     public func group(_ id: String) -> Group? { groups.first { $0.id == id } }
 
-    public func members(of group: String) -> [Person] { people.filter { $0.groups.contains(group) } }
+    public func members(of group: String) -> [Person] { (byGroup[group] ?? []).map { people[$0] } }
+
+    private static func index(_ people: [Person]) -> ([String: Int], [String: [Int]]) {
+        var byEmail: [String: Int] = [:], byGroup: [String: [Int]] = [:]
+        for (position, person) in people.enumerated() {
+            let key = person.email.lowercased()
+            if byEmail[key] == nil { byEmail[key] = position }
+            for group in Set(person.groups) { byGroup[group, default: []].append(position) }
+        }
+        return (byEmail, byGroup)
+    }
 }
 
 public struct Person: Sendable, Hashable {
