@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help deps build check site run test bench-site bench-handler clean
+.PHONY: help deps build check site run test bench-site bench-handler bench-approvals clean
 
 SWIFT   ?= swift
 # SwiftPM's build folder; a second checkout or tool can use its own (SCRATCH=.build-mine).
@@ -53,6 +53,7 @@ help:
 	@echo "make check        gatehouse check --site site"
 	@echo "make bench-site   time a 10,000-package build against hugo"
 	@echo "make bench-handler  wrk through nginx: gatehouse serve vs the C libfcgi + SQLite reference"
+	@echo "make bench-approvals  approval pages (wrk through nginx, vs the C reference) and gatehouse sweep at scale"
 	@echo "make clean        remove public/, var/ and build products"
 
 deps:
@@ -83,11 +84,14 @@ run: site
 	  echo "  http://$(LISTEN)/access-packages/$$id/$$note"; \
 	done
 	@echo "Sign-in codes arrive as .eml files in var/mail/ (newest last: ls -tr var/mail | tail -1)."
-	@echo "Logs: the handler on this terminal; nginx in var/nginx/error.log and access.log."
+	@echo "Approvers (e.g. adele@contoso.example) sign in the same way and decide at http://$(LISTEN)/approvals/."
+	@echo "gatehouse sweep runs every minute (reminders, escalations, timeouts, scheduled starts)."
+	@echo "Logs: the handler and the sweep on this terminal; nginx in var/nginx/error.log and access.log."
 	@rm -f $(SOCKET)
 	@$(BIN) serve --site site --templates templates --db var/gatehouse.sqlite --socket $(SOCKET) \
 	  --mail-dir var/mail & serve=$$!; \
-	stop() { kill -TERM $$serve 2>/dev/null || true; wait $$serve 2>/dev/null || true; }; \
+	( while sleep 60; do $(BIN) sweep --quiet --site site --db var/gatehouse.sqlite || true; done ) & sweeper=$$!; \
+	stop() { kill -TERM $$sweeper $$serve 2>/dev/null || true; wait $$serve 2>/dev/null || true; }; \
 	trap 'stop; echo; echo "Stopped."' INT TERM; \
 	for _ in $$(seq 100); do [ -S $(SOCKET) ] && break; kill -0 $$serve 2>/dev/null || break; sleep 0.1; done; \
 	if ! kill -0 $$serve 2>/dev/null; then echo "gatehouse serve did not start (see above)" >&2; exit 1; fi; \
@@ -122,6 +126,16 @@ bench-handler: deps
 	@$(SWIFT) build --quiet -c release --product gatehouse --scratch-path $(SCRATCH)
 	@python3 Tests/bench/bench_handler.py --gatehouse $(SCRATCH)/release/gatehouse --work var/bench-handler \
 	  --baseline ../shared/bench-baseline $(BENCH_HANDLER_ARGS)
+
+# Options for bench_approvals.py, e.g. a quick try: make bench-approvals BENCH_APPROVALS_ARGS=--quick
+BENCH_APPROVALS_ARGS ?=
+
+bench-approvals: deps
+	@$(call install_missing,wrk spawn-fcgi gcc libsqlite3-dev python3 tzdata time)
+	@echo "Building gatehouse in release mode"
+	@$(SWIFT) build --quiet -c release --product gatehouse --scratch-path $(SCRATCH)
+	@python3 Tests/bench/bench_approvals.py --gatehouse $(SCRATCH)/release/gatehouse --work var/bench-approvals \
+	  --baseline ../shared/bench-baseline $(BENCH_APPROVALS_ARGS)
 
 clean:
 	rm -rf public var
