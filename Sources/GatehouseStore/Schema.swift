@@ -9,6 +9,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try db.execute(sql: v1) }
         migrator.registerMigration("v2") { db in try db.execute(sql: v2) }
+        migrator.registerMigration("v3") { db in try db.execute(sql: v3) }
         return migrator
     }()
 
@@ -224,5 +225,18 @@ enum Schema {
 
         -- Assignments that start later wait in 'delivering' until the sweep delivers them.
         CREATE INDEX assignment_waiting ON assignment(starts_at) WHERE state = 'delivering';
+        """
+
+    /// Lifecycle: when the sweep must look at an assignment (its end, or an extension reminder
+    /// before it), and the extension reminders already sent for its current end.
+    static let v3 = """
+        ALTER TABLE assignment ADD COLUMN next_check_at TEXT;
+        ALTER TABLE assignment ADD COLUMN reminders_sent INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX assignment_due ON assignment(next_check_at) WHERE next_check_at IS NOT NULL;
+        -- The assignment an extend or remove request is about (NULL for add requests).
+        ALTER TABLE request ADD COLUMN assignment_id TEXT REFERENCES assignment(id);
+        -- Assignments delivered before this version are looked at by the next sweep, which plans
+        -- their reminders and end.
+        UPDATE assignment SET next_check_at = starts_at WHERE state != 'expired' AND ends_at IS NOT NULL;
         """
 }

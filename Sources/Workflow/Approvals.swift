@@ -14,6 +14,7 @@ public struct Approvals: Sendable {
     public let site: Site
     public let calendar: TenantCalendar
     public let delivery: Delivery
+    public let lifecycle: Lifecycle
     /// New assignment ids.
     let newID: @Sendable () -> String
 
@@ -21,6 +22,7 @@ public struct Approvals: Sendable {
         self.site = site
         self.calendar = calendar
         self.delivery = Delivery(site: site, calendar: calendar)
+        self.lifecycle = Lifecycle(site: site, calendar: calendar, newID: newID)
         self.newID = newID
     }
 
@@ -100,7 +102,9 @@ public struct Approvals: Sendable {
             requestorEmail: request.requestorEmail,
             organizationName: organizationID.flatMap { site.organization($0)?.name },
             justification: request.justification, submittedAt: request.createdAt,
-            stageCount: policy.approvalStages.count)
+            stageCount: policy.approvalStages.count,
+            extending: request.kind == .extend
+                ? try db.assignmentID(ofRequest: request.id).flatMap { try db.assignment(id: $0) }?.endsAt : nil)
     }
 
     /// How pages and mail name a person: the directory's name, the name they signed in with, or the email.
@@ -283,6 +287,13 @@ public struct Approvals: Sendable {
                 if tellRequestor {
                     try db.enqueueMail(notices.stageApproved(notice, stage: stage, by: try displayName(decision.approver, db: db)), at: now)
                 }
+            case .approved(let decision) where request.kind == .extend:
+                try db.appendAudit(AuditEntry(
+                    at: now, actor: decision.approver, subjectKind: "request", subjectID: request.id, action: "approved",
+                    before: RequestState.pendingApproval.rawValue, after: RequestState.approved.rawValue,
+                    reason: decision.justification.isEmpty ? nil : decision.justification))
+                try lifecycle.applyExtension(
+                    request, policy: loaded.policy, from: .pendingApproval, actor: decision.approver, db: db, now: now)
             case .approved(let decision):
                 try delivery.deliver(
                     request, policy: loaded.policy, from: .pendingApproval, actor: decision.approver,

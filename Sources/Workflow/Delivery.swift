@@ -42,6 +42,12 @@ public struct Delivery: Sendable {
                 ResourceGrant(resourceID: $0.resource, role: $0.role, state: startsLater ? .pending : .active)
             },
             at: now)
+        try db.setAssignmentLifecycle(
+            id: assignmentID,
+            nextCheckAt: AccessLifecycle(calendar: calendar).nextCheck(
+                start: schedule.start, end: schedule.end, remindersSent: 0,
+                remindersApply: policy.lifecycle.extensionAllowed),
+            remindersSent: 0)
         let state: RequestState = startsLater ? .scheduled : .delivered
         try db.setApprovalState(
             requestID: request.id,

@@ -16,10 +16,13 @@ public struct NoticeRequest: Sendable, Hashable {
     public var submittedAt: Date
     /// How many approval stages the policy has (0: none).
     public var stageCount: Int
+    /// For an extension request: the end of the access it would extend (nil: a new request).
+    public var extending: Date?
 
     public init(
         requestID: String, packageName: String, policyName: String, requestorName: String, requestorEmail: String,
-        organizationName: String? = nil, justification: String = "", submittedAt: Date, stageCount: Int
+        organizationName: String? = nil, justification: String = "", submittedAt: Date, stageCount: Int,
+        extending: Date? = nil
     ) {
         self.requestID = requestID
         self.packageName = packageName
@@ -30,6 +33,7 @@ public struct NoticeRequest: Sendable, Hashable {
         self.justification = justification
         self.submittedAt = submittedAt
         self.stageCount = stageCount
+        self.extending = extending
     }
 
     /// "Alex Wilber (alex@azureblog.example, Azureblog)".
@@ -59,12 +63,18 @@ public struct Notices: Sendable {
         count > 1 ? " (stage \(stage) of \(count))" : ""
     }
 
+    /// "asks for access to P" or, for an extension, "asks to extend their access to P".
+    private func asks(_ r: NoticeRequest) -> String {
+        r.extending == nil ? "asks for access to \(r.packageName)" : "asks to extend their access to \(r.packageName)"
+    }
+
     private func summary(_ r: NoticeRequest) -> String {
         var lines = [
             "Access package: \(r.packageName)",
             "Requested by: \(r.requestorLine)",
             "Submitted: \(calendar.longDateAndTime(r.submittedAt))",
         ]
+        if let end = r.extending { lines.append("Request: extension of access that now ends on \(calendar.longDateAndTime(end))") }
         if !r.justification.isEmpty { lines.append("Business justification: \(r.justification)") }
         return lines.joined(separator: "\n")
     }
@@ -75,9 +85,9 @@ public struct Notices: Sendable {
     public func actionRequired(to approver: String, _ r: NoticeRequest, stage: Int, deadline: Date) -> OutgoingMail {
         OutgoingMail(
             recipient: approver,
-            subject: "Action required: \(r.requestorName) requests \(r.packageName)",
+            subject: "Action required: \(r.requestorName) \(r.extending == nil ? "requests" : "asks to extend") \(r.packageName)",
             body: """
-                \(r.requestorName) asks for access to \(r.packageName) and waits for your decision\(stageWords(stage, of: r.stageCount)).
+                \(r.requestorName) \(asks(r)) and waits for your decision\(stageWords(stage, of: r.stageCount)).
 
                 \(summary(r))
                 Decide by: \(calendar.longDateAndTime(deadline))
@@ -111,7 +121,7 @@ public struct Notices: Sendable {
     public func forwarded(to approver: String, _ r: NoticeRequest, stage: Int, deadline: Date) -> OutgoingMail {
         OutgoingMail(
             recipient: approver,
-            subject: "Forwarded to you: \(r.requestorName) requests \(r.packageName)",
+            subject: "Forwarded to you: \(r.requestorName) \(r.extending == nil ? "requests" : "asks to extend") \(r.packageName)",
             body: """
                 \(r.requestorName)'s request for \(r.packageName) was not decided in time by its approvers and is forwarded to you\(stageWords(stage, of: r.stageCount)). The first approvers can still decide too.
 
@@ -229,7 +239,52 @@ public struct Notices: Sendable {
             kind: "requestScheduled")
     }
 
+    /// "your last day is 30 June 2028" for an end at midnight, else "it stops on 1 July 2028, 14:05".
+    private func endSentence(_ end: Date) -> String {
+        calendar.startOfDay(calendar.day(of: end)) == end
+            ? "your last day is \(calendar.longEnd(end))" : "it stops on \(calendar.longDateAndTime(end))"
+    }
+
     private func untilWords(_ end: Date?) -> String {
         end.map { "until \(calendar.longEnd($0))" } ?? "with no end date"
+    }
+
+    // MARK: Lifecycle
+
+    /// The holder's access ends soon; `extendLink` only when they may extend it.
+    public func extensionReminder(
+        to email: String, packageName: String, end: Date, daysLeft: Int, assignmentID: String, canExtend: Bool
+    ) -> OutgoingMail {
+        let when = daysLeft == 1 ? "tomorrow" : "in \(daysLeft) days"
+        let action = canExtend
+            ? "If you still need it, extend it before then at \(link(Paths.extendAccess(assignmentID)))"
+            : "See what you have at \(link(Paths.myAccess))"
+        return OutgoingMail(
+            recipient: email, subject: "Your access to \(packageName) ends \(when)",
+            body: """
+                Your access to \(packageName) ends \(when): \(endSentence(end)).
+
+                \(action)
+
+                """,
+            kind: "extensionReminder")
+    }
+
+    /// Access ended. `requestAgain` is the package link, given only when the person may request it
+    /// again; otherwise the email invites nothing they could not do.
+    public func accessEnded(
+        to email: String, packageName: String, endedAt: Date, why: String, requestAgain: String?
+    ) -> OutgoingMail {
+        let next = requestAgain.map { "If you need it again, you can request it at \(link($0))" }
+            ?? "Nothing else is needed from you."
+        return OutgoingMail(
+            recipient: email, subject: "Your access to \(packageName) has ended",
+            body: """
+                Your access to \(packageName) ended on \(calendar.longDateAndTime(endedAt)): \(why).
+
+                \(next)
+
+                """,
+            kind: "accessEnded")
     }
 }

@@ -11,6 +11,10 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
     public var reminded = 0
     /// Scheduled assignments whose start came and that were delivered.
     public var started = 0
+    /// Assignments that reached their end.
+    public var ended = 0
+    /// Holders reminded to extend.
+    public var extensionReminders = 0
     /// Requests or assignments that failed (logged, retried by the next sweep).
     public var failed = 0
 
@@ -18,7 +22,8 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         "checked \(requestsChecked) pending request\(requestsChecked == 1 ? "" : "s"): \(expired) expired, "
-            + "\(escalated) escalated, \(reminded) reminded; \(started) scheduled assignment\(started == 1 ? "" : "s") started"
+            + "\(escalated) escalated, \(reminded) reminded; \(started) scheduled assignment\(started == 1 ? "" : "s") started, "
+            + "\(ended) ended, \(extensionReminders) extension reminder\(extensionReminders == 1 ? "" : "s")"
             + (failed > 0 ? "; \(failed) failed (see above)" : "")
     }
 }
@@ -47,6 +52,7 @@ public struct Sweeper: Sendable {
         var report = SweepReport()
         try sweepRequests(now: now, into: &report)
         try startAssignments(now: now, into: &report)
+        try endAndRemind(now: now, into: &report)
         return report
     }
 
@@ -113,6 +119,43 @@ public struct Sweeper: Sendable {
                         skipped.insert(assignment.id)
                     }
                 }
+            }
+        }
+    }
+
+    private func endAndRemind(now: Date, into report: inout SweepReport) throws {
+        var skipped: Set<String> = []
+        while true {
+            let due = try store.read { try $0.assignmentsDue(at: now, limit: batchSize + skipped.count) }
+                .map(\.assignment.id).filter { !skipped.contains($0) }
+            if due.isEmpty { return }
+            let batch = Array(due.prefix(batchSize))
+            do {
+                let effects = try store.write { db in
+                    try batch.map { try approvals.lifecycle.advance(assignmentID: $0, db: db, now: now) }
+                }
+                count(effects, into: &report)
+            } catch {
+                for id in batch {
+                    do {
+                        let effect = try store.write { try approvals.lifecycle.advance(assignmentID: id, db: $0, now: now) }
+                        count([effect], into: &report)
+                    } catch {
+                        log("gatehouse sweep: assignment \(id): \(error)")
+                        report.failed += 1
+                        skipped.insert(id)
+                    }
+                }
+            }
+        }
+    }
+
+    private func count(_ effects: [Lifecycle.SweepEffect], into report: inout SweepReport) {
+        for effect in effects {
+            switch effect {
+            case .expired: report.ended += 1
+            case .reminded: report.extensionReminders += 1
+            case .nothing: break
             }
         }
     }
