@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v1") { db in try db.execute(sql: v1) }
         migrator.registerMigration("v2") { db in try db.execute(sql: v2) }
         migrator.registerMigration("v3") { db in try db.execute(sql: v3) }
+        migrator.registerMigration("v4") { db in try db.execute(sql: v4) }
         return migrator
     }()
 
@@ -238,5 +239,25 @@ enum Schema {
         -- Assignments delivered before this version are looked at by the next sweep, which plans
         -- their reminders and end.
         UPDATE assignment SET next_check_at = starts_at WHERE state != 'expired' AND ends_at IS NOT NULL;
+        """
+
+    /// Connectors and the guest lifecycle: delivery attempts per grant, and what happens to a
+    /// governed guest after their last assignment.
+    static let v4 = """
+        -- A grant's delivery through its resource's command connector: attempts so far, when to
+        -- try again (NULL: not planned), and the connector's last error. The built-in directory
+        -- needs no attempt: an 'active' grant is in it.
+        ALTER TABLE resource_grant ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE resource_grant ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE resource_grant ADD COLUMN last_error TEXT;
+        CREATE INDEX resource_grant_retry ON resource_grant(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+
+        -- Guest lifecycle, decided with the tenant settings in force when the guest lost their last
+        -- assignment (later setting changes are not retroactive): when that was, when the person is
+        -- to be removed (NULL: never) and when they were.
+        ALTER TABLE person ADD COLUMN lost_last_assignment_at TEXT;
+        ALTER TABLE person ADD COLUMN remove_at TEXT;
+        ALTER TABLE person ADD COLUMN removed_at TEXT;
+        CREATE INDEX person_removal ON person(remove_at) WHERE remove_at IS NOT NULL AND removed_at IS NULL;
         """
 }
