@@ -15,6 +15,7 @@ public struct Approvals: Sendable {
     public let calendar: TenantCalendar
     public let delivery: Delivery
     public let lifecycle: Lifecycle
+    public let guests: Guests
     /// New assignment ids.
     let newID: @Sendable () -> String
 
@@ -23,6 +24,7 @@ public struct Approvals: Sendable {
         self.calendar = calendar
         self.delivery = Delivery(site: site, calendar: calendar)
         self.lifecycle = Lifecycle(site: site, calendar: calendar, newID: newID)
+        self.guests = Guests(site: site, calendar: calendar)
         self.newID = newID
     }
 

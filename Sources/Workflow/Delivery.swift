@@ -80,6 +80,8 @@ public struct Delivery: Sendable {
             }
         }
 
+        try Guests(site: site, calendar: calendar).assignmentDelivered(email: request.requestorEmail, db: db, now: now)
+
         if policy.notifications.requestor {
             let name = package?.name ?? request.packageID
             try db.enqueueMail(

@@ -119,6 +119,7 @@ public struct Lifecycle: Sendable {
                     requestAgain: try mayRequestAgain(a, db: db) ? Paths.package(a.packageID) : nil),
                 at: now)
         }
+        try Guests(site: site, calendar: calendar).assignmentEnded(email: a.email, db: db, now: now)
         return requestID
     }
 

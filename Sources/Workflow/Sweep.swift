@@ -15,6 +15,8 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
     public var ended = 0
     /// Holders reminded to extend.
     public var extensionReminders = 0
+    /// Governed guests removed after their last assignment.
+    public var guestsRemoved = 0
     /// Requests or assignments that failed (logged, retried by the next sweep).
     public var failed = 0
 
@@ -23,7 +25,8 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         "checked \(requestsChecked) pending request\(requestsChecked == 1 ? "" : "s"): \(expired) expired, "
             + "\(escalated) escalated, \(reminded) reminded; \(started) scheduled assignment\(started == 1 ? "" : "s") started, "
-            + "\(ended) ended, \(extensionReminders) extension reminder\(extensionReminders == 1 ? "" : "s")"
+            + "\(ended) ended, \(extensionReminders) extension reminder\(extensionReminders == 1 ? "" : "s"); "
+            + "\(guestsRemoved) guest\(guestsRemoved == 1 ? "" : "s") removed"
             + (failed > 0 ? "; \(failed) failed (see above)" : "")
     }
 }
@@ -53,6 +56,7 @@ public struct Sweeper: Sendable {
         try sweepRequests(now: now, into: &report)
         try startAssignments(now: now, into: &report)
         try endAndRemind(now: now, into: &report)
+        try removeGuests(now: now, into: &report)
         return report
     }
 
@@ -156,6 +160,25 @@ public struct Sweeper: Sendable {
             case .expired: report.ended += 1
             case .reminded: report.extensionReminders += 1
             case .nothing: break
+            }
+        }
+    }
+
+    private func removeGuests(now: Date, into report: inout SweepReport) throws {
+        var skipped: Set<String> = []
+        while true {
+            let due = try store.read { try $0.guestsDueRemoval(at: now, limit: batchSize + skipped.count) }
+                .filter { !skipped.contains($0) }
+            if due.isEmpty { return }
+            for email in due.prefix(batchSize) {
+                do {
+                    try store.write { try approvals.guests.remove(email: email, db: $0, now: now) }
+                    report.guestsRemoved += 1
+                } catch {
+                    log("gatehouse sweep: guest \(email): \(error)")
+                    report.failed += 1
+                    skipped.insert(email)
+                }
             }
         }
     }
