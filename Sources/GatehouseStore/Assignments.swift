@@ -97,14 +97,14 @@ public struct ResourceMember: Sendable, Hashable {
 extension StoreReader {
     /// The assignment with that id.
     public func assignment(id: String) throws -> AssignmentRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM assignment WHERE id = ?", arguments: [id])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM assignment WHERE id = ?"), arguments: [id])
             .map(AssignmentRecord.init(row:))
     }
 
     /// Every assignment of a person, active and ended, latest start first ("My access").
     public func assignments(of email: String) throws -> [AssignmentRecord] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM assignment WHERE email = ? ORDER BY starts_at DESC, rowid DESC",
+            db.cachedStatement(sql: "SELECT * FROM assignment WHERE email = ? ORDER BY starts_at DESC, rowid DESC"),
             arguments: [normalized(email)]
         ).map(AssignmentRecord.init(row:))
     }
@@ -112,19 +112,25 @@ extension StoreReader {
     /// The assignments a person still holds (any state but `expired`), latest start first.
     public func activeAssignments(of email: String) throws -> [AssignmentRecord] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT * FROM assignment WHERE email = ? AND state != 'expired'
                 ORDER BY starts_at DESC, rowid DESC
-                """,
+                """),
             arguments: [normalized(email)]
         ).map(AssignmentRecord.init(row:))
+    }
+
+    /// The packages a person still holds (an assignment in any state but `expired`).
+    public func heldPackageIDs(of email: String) throws -> Set<String> {
+        Set(try String.fetchAll(
+            db.cachedStatement(sql: "SELECT DISTINCT package_id FROM assignment WHERE email = ? AND state != 'expired'"),
+            arguments: [normalized(email)]))
     }
 
     /// The grants of one assignment, by resource and role.
     public func grants(assignmentID: String) throws -> [GrantRecord] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM resource_grant WHERE assignment_id = ? ORDER BY resource_id, role",
+            db.cachedStatement(sql: "SELECT * FROM resource_grant WHERE assignment_id = ? ORDER BY resource_id, role"),
             arguments: [assignmentID]
         ).map(GrantRecord.init(row:))
     }
@@ -132,12 +138,11 @@ extension StoreReader {
     /// The directory's effective membership of a resource: the union of active grants, by email then role.
     public func members(resourceID: String) throws -> [ResourceMember] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT DISTINCT a.email, g.role FROM resource_grant g JOIN assignment a ON a.id = g.assignment_id
                 WHERE g.resource_id = ? AND g.state = 'active'
                 ORDER BY a.email, g.role
-                """,
+                """),
             arguments: [resourceID]
         ).map { ResourceMember(email: $0["email"], role: $0["role"]) }
     }
@@ -146,29 +151,28 @@ extension StoreReader {
 extension StoreWriter {
     /// Inserts an assignment and its grants, all stamped `at`.
     public func insertAssignment(_ a: AssignmentRecord, grants: [ResourceGrant], at: Date) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO assignment (id, request_id, email, package_id, policy_id, state, starts_at, ends_at,
-                    ended_at, end_reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                a.id, a.requestID, normalized(a.email), a.packageID, a.policyID, a.state.rawValue, a.startsAt,
-                a.endsAt, a.endedAt, a.endReason,
-            ])
+        try db.cachedStatement(sql: """
+            INSERT INTO assignment (id, request_id, email, package_id, policy_id, state, starts_at, ends_at,
+                ended_at, end_reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [
+            a.id, a.requestID, normalized(a.email), a.packageID, a.policyID, a.state.rawValue, a.startsAt,
+            a.endsAt, a.endedAt, a.endReason,
+        ])
         for g in grants {
-            try db.execute(
-                sql: """
-                    INSERT INTO resource_grant (assignment_id, resource_id, role, state, updated_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    """,
-                arguments: [a.id, g.resourceID, g.role, g.state.rawValue, at])
+            try db.cachedStatement(sql: """
+                INSERT INTO resource_grant (assignment_id, resource_id, role, state, updated_at)
+                VALUES (?, ?, ?, ?, ?)
+                """
+            ).execute(arguments: [a.id, g.resourceID, g.role, g.state.rawValue, at])
         }
     }
 
     /// Sets a live assignment's delivery state (delivered, partially delivered, failed).
     public func setAssignmentState(id: String, _ state: AssignmentState) throws {
-        try db.execute(sql: "UPDATE assignment SET state = ? WHERE id = ?", arguments: [state.rawValue, id])
+        try db.cachedStatement(sql: "UPDATE assignment SET state = ? WHERE id = ?")
+            .execute(arguments: [state.rawValue, id])
         if db.changesCount == 0 { throw StoreError.assignmentNotFound(id: id) }
     }
 
@@ -176,12 +180,11 @@ extension StoreWriter {
     public func setGrantState(assignmentID: String, resourceID: String, role: String, _ state: GrantState, at: Date)
         throws
     {
-        try db.execute(
-            sql: """
-                UPDATE resource_grant SET state = ?, updated_at = ?
-                WHERE assignment_id = ? AND resource_id = ? AND role = ?
-                """,
-            arguments: [state.rawValue, at, assignmentID, resourceID, role])
+        try db.cachedStatement(sql: """
+            UPDATE resource_grant SET state = ?, updated_at = ?
+            WHERE assignment_id = ? AND resource_id = ? AND role = ?
+            """
+        ).execute(arguments: [state.rawValue, at, assignmentID, resourceID, role])
         if db.changesCount == 0 {
             throw StoreError.grantNotFound(assignmentID: assignmentID, resourceID: resourceID, role: role)
         }
@@ -191,13 +194,17 @@ extension StoreWriter {
     /// assignment grants stays in ``StoreReader/members(resourceID:)``. Returns the ended record.
     @discardableResult
     public func endAssignment(id: String, reason: String, at: Date) throws -> AssignmentRecord {
-        try db.execute(
-            sql: "UPDATE assignment SET state = 'expired', ended_at = ?, end_reason = ? WHERE id = ? AND state != 'expired'",
-            arguments: [at, reason, id])
+        try db.cachedStatement(sql: """
+            UPDATE assignment SET state = 'expired', ended_at = ?, end_reason = ?
+            WHERE id = ? AND state != 'expired'
+            """
+        ).execute(arguments: [at, reason, id])
         guard let ended = try assignment(id: id) else { throw StoreError.assignmentNotFound(id: id) }
-        try db.execute(
-            sql: "UPDATE resource_grant SET state = 'revoked', updated_at = ? WHERE assignment_id = ? AND state != 'revoked'",
-            arguments: [at, id])
+        try db.cachedStatement(sql: """
+            UPDATE resource_grant SET state = 'revoked', updated_at = ?
+            WHERE assignment_id = ? AND state != 'revoked'
+            """
+        ).execute(arguments: [at, id])
         return ended
     }
 }

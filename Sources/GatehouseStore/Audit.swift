@@ -49,14 +49,15 @@ extension StoreReader {
     /// The history of one subject, oldest first.
     public func auditEntries(subjectKind: String, subjectID: String) throws -> [AuditRecord] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM audit WHERE subject_kind = ? AND subject_id = ? ORDER BY id",
+            db.cachedStatement(sql: "SELECT * FROM audit WHERE subject_kind = ? AND subject_id = ? ORDER BY id"),
             arguments: [subjectKind, subjectID]
         ).map(AuditRecord.init(row:))
     }
 
     /// The log after entry `afterID` (0: from the start), in order, for exports in pages.
     public func auditEntries(afterID: Int64 = 0, limit: Int = 1000) throws -> [AuditRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?"),
+            arguments: [afterID, limit])
             .map(AuditRecord.init(row:))
     }
 }
@@ -65,12 +66,11 @@ extension StoreWriter {
     /// Appends an entry; entries are never changed or deleted (the schema refuses it). Returns its id.
     @discardableResult
     public func appendAudit(_ e: AuditEntry) throws -> Int64 {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO audit (at, actor, subject_kind, subject_id, action, value_before, value_after, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [e.at, e.actor, e.subjectKind, e.subjectID, e.action, e.before, e.after, e.reason])
+                """
+        ).execute(arguments: [e.at, e.actor, e.subjectKind, e.subjectID, e.action, e.before, e.after, e.reason])
         return db.lastInsertedRowID
     }
 }

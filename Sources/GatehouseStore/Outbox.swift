@@ -43,24 +43,24 @@ extension StoreReader {
     /// Unsent mail whose next attempt is at or before `now`, oldest due first.
     public func dueMail(now: Date, limit: Int = 100) throws -> [MailRecord] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, id LIMIT ?
-                """,
+                """),
             arguments: [now, limit]
         ).map(MailRecord.init(row:))
     }
 
     /// One queued message.
     public func mail(id: Int64) throws -> MailRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(MailRecord.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM outbox WHERE id = ?"),
+            arguments: [id]).map(MailRecord.init(row:))
     }
 
     /// Every message to a recipient, newest first (tests and `make run` read sign-in codes here).
     public func mail(to recipient: String) throws -> [MailRecord] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM outbox WHERE recipient = ? ORDER BY id DESC", arguments: [recipient]
+            db.cachedStatement(sql: "SELECT * FROM outbox WHERE recipient = ? ORDER BY id DESC"), arguments: [recipient]
         ).map(MailRecord.init(row:))
     }
 }
@@ -69,28 +69,31 @@ extension StoreWriter {
     /// Queues a message, due at once; returns its id.
     @discardableResult
     public func enqueueMail(_ mail: OutgoingMail, at: Date) throws -> Int64 {
-        try db.execute(
-            sql: """
-                INSERT INTO outbox (created_at, recipient, subject, body, kind, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [at, mail.recipient, mail.subject, mail.body, mail.kind, at])
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (created_at, recipient, subject, body, kind, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [at, mail.recipient, mail.subject, mail.body, mail.kind, at])
         return db.lastInsertedRowID
     }
 
     /// Records a delivery at `at`; the message is never due again.
     public func markMailSent(id: Int64, at: Date) throws {
-        try db.execute(
-            sql: "UPDATE outbox SET sent_at = ?, next_attempt_at = NULL, attempts = attempts + 1 WHERE id = ?",
-            arguments: [at, id])
+        try db.cachedStatement(sql: """
+            UPDATE outbox SET sent_at = ?, next_attempt_at = NULL, attempts = attempts + 1
+            WHERE id = ?
+            """
+        ).execute(arguments: [at, id])
         if db.changesCount == 0 { throw StoreError.mailNotFound(id: id) }
     }
 
     /// Records a failed attempt; the message is due again at `nextAttemptAt`, or never when nil.
     public func markMailFailed(id: Int64, error: String, nextAttemptAt: Date?) throws {
-        try db.execute(
-            sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-            arguments: [error, nextAttemptAt, id])
+        try db.cachedStatement(sql: """
+            UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+            WHERE id = ?
+            """
+        ).execute(arguments: [error, nextAttemptAt, id])
         if db.changesCount == 0 { throw StoreError.mailNotFound(id: id) }
     }
 }

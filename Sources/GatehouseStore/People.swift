@@ -35,7 +35,8 @@ public struct PersonRecord: Sendable, Hashable {
 extension StoreReader {
     /// The person with that email (any case), if they ever signed in.
     public func person(email: String) throws -> PersonRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM person WHERE email = ?", arguments: [normalized(email)])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM person WHERE email = ?"),
+            arguments: [normalized(email)])
             .map(PersonRecord.init(row:))
     }
 }
@@ -48,44 +49,40 @@ extension StoreWriter {
         -> PersonRecord
     {
         let email = normalized(email)
-        try db.execute(
-            sql: """
-                INSERT INTO person (email, display_name, is_external, first_sign_in_at, last_sign_in_at)
-                VALUES (?1, coalesce(?2, ?1), ?3, ?4, ?4)
-                ON CONFLICT (email) DO UPDATE SET
-                    display_name = coalesce(?2, display_name),
-                    is_external = excluded.is_external,
-                    last_sign_in_at = excluded.last_sign_in_at
-                """,
-            arguments: [email, displayName, isExternal, at])
+        try db.cachedStatement(sql: """
+            INSERT INTO person (email, display_name, is_external, first_sign_in_at, last_sign_in_at)
+            VALUES (?1, coalesce(?2, ?1), ?3, ?4, ?4)
+            ON CONFLICT (email) DO UPDATE SET
+                display_name = coalesce(?2, display_name),
+                is_external = excluded.is_external,
+                last_sign_in_at = excluded.last_sign_in_at
+            """
+        ).execute(arguments: [email, displayName, isExternal, at])
         return try person(email: email)!
     }
 
     /// Records that the person accepted the terms of use `version` at `at`.
     public func recordTermsAccepted(email: String, version: String, at: Date) throws {
-        try db.execute(
-            sql: "UPDATE person SET terms_accepted_at = ?, terms_version = ? WHERE email = ?",
-            arguments: [at, version, normalized(email)])
+        try db.cachedStatement(sql: "UPDATE person SET terms_accepted_at = ?, terms_version = ? WHERE email = ?")
+            .execute(arguments: [at, version, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 
     /// Makes the person a governed guest since `since`; a second call keeps the first date.
     public func markGovernedGuest(email: String, since: Date) throws {
-        try db.execute(
-            sql: """
-                UPDATE person SET governed_guest_since = coalesce(governed_guest_since, ?), is_governed_guest = 1
-                WHERE email = ?
-                """,
-            arguments: [since, normalized(email)])
+        try db.cachedStatement(sql: """
+            UPDATE person SET governed_guest_since = coalesce(governed_guest_since, ?), is_governed_guest = 1
+            WHERE email = ?
+            """
+        ).execute(arguments: [since, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 
     /// Blocks the person with a reason they will be shown, or unblocks them with nil.
     /// Their sessions are not ended here: call ``endSessions(email:at:)`` in the same transaction.
     public func setBlocked(email: String, reason: String?) throws {
-        try db.execute(
-            sql: "UPDATE person SET is_blocked = ?, blocked_reason = ? WHERE email = ?",
-            arguments: [reason != nil, reason, normalized(email)])
+        try db.cachedStatement(sql: "UPDATE person SET is_blocked = ?, blocked_reason = ? WHERE email = ?")
+            .execute(arguments: [reason != nil, reason, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 }

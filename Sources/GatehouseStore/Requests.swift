@@ -147,10 +147,61 @@ public enum DecisionInsertion: Sendable, Hashable {
     case alreadyDecided(DecisionRecord)
 }
 
+/// The columns of a request that lists and checks need, without its JSON columns.
+public struct RequestSummary: Sendable, Hashable {
+    public var id: String
+    public var requestorEmail: String
+    public var packageID: String
+    public var policyID: String
+    public var state: RequestState
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// When the decision on its highest stage was taken; nil without decisions.
+    public var lastDecisionAt: Date?
+
+    public init(
+        id: String, requestorEmail: String, packageID: String, policyID: String, state: RequestState,
+        createdAt: Date, updatedAt: Date, lastDecisionAt: Date? = nil
+    ) {
+        self.id = id
+        self.requestorEmail = requestorEmail
+        self.packageID = packageID
+        self.policyID = policyID
+        self.state = state
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.lastDecisionAt = lastDecisionAt
+    }
+
+    init(row: Row) throws {
+        id = row["id"]
+        requestorEmail = row["requestor_email"]
+        packageID = row["package_id"]
+        policyID = row["policy_id"]
+        state = try row.decode(RequestState.self, "state", table: "request")
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        lastDecisionAt = row["last_decision_at"]
+    }
+
+    /// The query ``init(row:)`` reads; the last decision comes from the decision table's key.
+    private static let select = """
+        SELECT r.id, r.requestor_email, r.package_id, r.policy_id, r.state, r.created_at, r.updated_at,
+            (SELECT d.decided_at FROM decision d WHERE d.request_id = r.id ORDER BY d.stage DESC LIMIT 1)
+                AS last_decision_at
+        FROM request r
+        """
+    static let ofRequestor = select + "\nWHERE r.requestor_email = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?"
+    static let withKey = select + "\nWHERE r.idempotency_key = ?"
+}
+
+// Every fixed SQL text goes through `cachedStatement`: parsing it again on each call was a fifth
+// of the handler's CPU time.
 extension StoreReader {
     /// The request with that id.
     public func request(id: String) throws -> RequestRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM request WHERE id = ?", arguments: [id]).map(RequestRecord.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM request WHERE id = ?"), arguments: [id])
+            .map(RequestRecord.init(row:))
     }
 
     /// The request with its decisions so far.
@@ -161,34 +212,69 @@ extension StoreReader {
 
     /// Decisions of a request by stage.
     public func decisions(requestID: String) throws -> [DecisionRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM decision WHERE request_id = ? ORDER BY stage", arguments: [requestID])
-            .map(DecisionRecord.init(row:))
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM decision WHERE request_id = ? ORDER BY stage"),
+            arguments: [requestID]
+        ).map(DecisionRecord.init(row:))
     }
 
     /// Every request of a person, newest first (at most `limit` when given).
     public func requests(of email: String, limit: Int? = nil) throws -> [RequestRecord] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT * FROM request WHERE requestor_email = ?
                 ORDER BY created_at DESC, rowid DESC LIMIT ?
-                """,
+                """),
             arguments: [normalized(email), limit ?? -1]
         ).map(RequestRecord.init(row:))
+    }
+
+    /// Every request of a person as summaries, newest first: the history page, without the JSON columns.
+    public func requestSummaries(of email: String, limit: Int? = nil) throws -> [RequestSummary] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: RequestSummary.ofRequestor), arguments: [normalized(email), limit ?? -1]
+        ).map(RequestSummary.init(row:))
+    }
+
+    /// The request recorded under an idempotency key, if any.
+    public func requestSummary(idempotencyKey: String) throws -> RequestSummary? {
+        try Row.fetchOne(db.cachedStatement(sql: RequestSummary.withKey), arguments: [idempotencyKey])
+            .map(RequestSummary.init(row:))
     }
 
     /// A person's requests for one package that are in one of `states` (the open-request block).
     public func requests(of email: String, packageID: String, in states: Set<RequestState>) throws
         -> [RequestRecord]
     {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM request WHERE requestor_email = ? AND package_id = ?
+        guard !states.isEmpty else { return [] }
+        return try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT * FROM request
+                WHERE requestor_email = ? AND package_id = ? AND state IN \(Self.placeholders(states.count))
                 ORDER BY created_at DESC, rowid DESC
-                """,
-            arguments: [normalized(email), packageID]
-        ).map(RequestRecord.init(row:)).filter { states.contains($0.state) }
+                """),
+            arguments: StatementArguments([normalized(email), packageID] + Self.sorted(states))
+        ).map(RequestRecord.init(row:))
+    }
+
+    /// The packages a person has a request for in one of `states` (e.g. the open ones).
+    public func requestedPackageIDs(of email: String, in states: Set<RequestState>) throws -> Set<String> {
+        guard !states.isEmpty else { return [] }
+        return Set(try String.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT DISTINCT package_id FROM request
+                WHERE requestor_email = ? AND state IN \(Self.placeholders(states.count))
+                """),
+            arguments: StatementArguments([normalized(email)] + Self.sorted(states))))
+    }
+
+    /// `(?, ?, ?)` for `count` values: one SQL text, so one cached statement, per count.
+    static func placeholders(_ count: Int) -> String {
+        "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+    }
+
+    private static func sorted(_ states: Set<RequestState>) -> [String] {
+        states.map(\.rawValue).sorted()
     }
 }
 
@@ -197,23 +283,22 @@ extension StoreWriter {
     /// is written and the existing request's id is returned.
     @discardableResult
     public func insertRequest(_ r: RequestRecord) throws -> RequestInsertion {
-        try db.execute(
-            sql: """
-                INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
-                    policy_snapshot, language, justification, answers, requested_start, requested_end, state,
-                    current_stage, escalated, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """,
-            arguments: [
-                r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
-                r.packageID, r.policyID, r.policySnapshot, r.language, r.justification, r.answers,
-                r.requestedStart, r.requestedEnd, r.state.rawValue, r.currentStage, r.escalated, r.createdAt,
-                r.updatedAt,
-            ])
+        try db.cachedStatement(sql: """
+            INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
+                policy_snapshot, language, justification, answers, requested_start, requested_end, state,
+                current_stage, escalated, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """
+        ).execute(arguments: [
+            r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
+            r.packageID, r.policyID, r.policySnapshot, r.language, r.justification, r.answers,
+            r.requestedStart, r.requestedEnd, r.state.rawValue, r.currentStage, r.escalated, r.createdAt,
+            r.updatedAt,
+        ])
         if db.changesCount == 1 { return .created(id: r.id) }
         let existing = try String.fetchOne(
-            db, sql: "SELECT id FROM request WHERE idempotency_key = ?", arguments: [r.idempotencyKey])
+            db.cachedStatement(sql: "SELECT id FROM request WHERE idempotency_key = ?"), arguments: [r.idempotencyKey])
         return .existing(id: existing!)
     }
 
@@ -224,32 +309,37 @@ extension StoreWriter {
         id: String, state: RequestState, currentStage: Int?, escalated: Bool, at: Date,
         expected: RequestState? = nil
     ) throws -> RequestRecord {
-        guard let current = try request(id: id) else { throw StoreError.requestNotFound(id: id) }
-        if let expected, current.state != expected {
-            throw StoreError.requestStateChanged(id: id, expected: expected, actual: current.state)
-        }
-        try db.execute(
-            sql: "UPDATE request SET state = ?, current_stage = ?, escalated = ?, updated_at = ? WHERE id = ?",
-            arguments: [state.rawValue, currentStage, escalated, at, id])
-        return try request(id: id)!
+        // One statement changes and returns the row; only a refused change reads it again to say why.
+        let updated = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                UPDATE request SET state = ?, current_stage = ?, escalated = ?, updated_at = ?
+                WHERE id = ? AND (? IS NULL OR state = ?)
+                RETURNING *
+                """),
+            arguments: [state.rawValue, currentStage, escalated, at, id, expected?.rawValue, expected?.rawValue])
+        if let updated { return try RequestRecord(row: updated) }
+        guard let expected, let current = try request(id: id) else { throw StoreError.requestNotFound(id: id) }
+        throw StoreError.requestStateChanged(id: id, expected: expected, actual: current.state)
     }
 
     /// Records the first decision on a stage. When the stage already has one (a concurrent or
     /// replayed decision), nothing is written and the existing decision is returned.
     public func insertDecision(_ d: DecisionRecord) throws -> DecisionInsertion {
-        guard try request(id: d.requestID) != nil else { throw StoreError.requestNotFound(id: d.requestID) }
-        try db.execute(
-            sql: """
-                INSERT INTO decision (request_id, stage, approver_email, decision, justification, decided_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (request_id, stage) DO NOTHING
-                """,
-            arguments: [
-                d.requestID, d.stage, normalized(d.approverEmail), d.decision.rawValue, d.justification, d.decidedAt,
-            ])
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM request WHERE id = ?"), arguments: [d.requestID])
+            != nil
+        else { throw StoreError.requestNotFound(id: d.requestID) }
+        try db.cachedStatement(sql: """
+            INSERT INTO decision (request_id, stage, approver_email, decision, justification, decided_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (request_id, stage) DO NOTHING
+            """
+        ).execute(arguments: [
+            d.requestID, d.stage, normalized(d.approverEmail), d.decision.rawValue, d.justification, d.decidedAt,
+        ])
         let inserted = db.changesCount == 1
         let stored = try Row.fetchOne(
-            db, sql: "SELECT * FROM decision WHERE request_id = ? AND stage = ?", arguments: [d.requestID, d.stage])
+            db.cachedStatement(sql: "SELECT * FROM decision WHERE request_id = ? AND stage = ?"),
+            arguments: [d.requestID, d.stage])
         let decision = try DecisionRecord(row: stored!)
         return inserted ? .recorded(decision) : .alreadyDecided(decision)
     }

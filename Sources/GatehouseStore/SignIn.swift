@@ -51,7 +51,8 @@ public enum CodeCheck: Sendable, Hashable {
 extension StoreReader {
     /// The session with that id hash, judged at `now` against its idle and absolute expiry.
     public func session(idHash: String, now: Date, idleTimeout: TimeInterval) throws -> SessionLookup {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id_hash = ?", arguments: [idHash])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id_hash = ?"),
+            arguments: [idHash])
         else { return .unknown }
         let session = SessionRecord(row: row)
         if session.endedAt != nil { return .ended }
@@ -63,14 +64,14 @@ extension StoreReader {
     /// How many codes were requested for `email` at or after `since`.
     public func codeRequestCount(email: String, since: Date) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM sign_in_code_request WHERE email = ? AND at >= ?",
+            db.cachedStatement(sql: "SELECT count(*) FROM sign_in_code_request WHERE email = ? AND at >= ?"),
             arguments: [normalized(email), since]) ?? 0
     }
 
     /// How many codes were requested from `clientAddress` at or after `since`.
     public func codeRequestCount(clientAddress: String, since: Date) throws -> Int {
         try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM sign_in_code_request WHERE client_address = ? AND at >= ?",
+            db.cachedStatement(sql: "SELECT count(*) FROM sign_in_code_request WHERE client_address = ? AND at >= ?"),
             arguments: [clientAddress, since]) ?? 0
     }
 }
@@ -79,62 +80,61 @@ extension StoreWriter {
     /// Starts a session for a person who signed in (the person row must exist).
     @discardableResult
     public func createSession(idHash: String, email: String, at: Date, expiresAt: Date) throws -> SessionRecord {
-        try db.execute(
-            sql: """
-                INSERT INTO session (id_hash, email, created_at, last_seen_at, expires_at)
-                VALUES (?, ?, ?, ?, ?)
-                """,
-            arguments: [idHash, normalized(email), at, at, expiresAt])
+        try db.cachedStatement(sql: """
+            INSERT INTO session (id_hash, email, created_at, last_seen_at, expires_at)
+            VALUES (?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [idHash, normalized(email), at, at, expiresAt])
         return SessionRecord(
-            row: try Row.fetchOne(db, sql: "SELECT * FROM session WHERE id_hash = ?", arguments: [idHash])!)
+            row: try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id_hash = ?"),
+                arguments: [idHash])!)
     }
 
     /// Records activity at `at`, which restarts the idle timeout; ended sessions stay ended.
     public func touchSession(idHash: String, at: Date) throws {
-        try db.execute(
-            sql: "UPDATE session SET last_seen_at = max(last_seen_at, ?) WHERE id_hash = ? AND ended_at IS NULL",
-            arguments: [at, idHash])
-    }
+        try db.cachedStatement(sql: """
+                    UPDATE session SET last_seen_at = max(last_seen_at, ?)
+                    WHERE id_hash = ? AND ended_at IS NULL
+                    """
+                ).execute(arguments: [at, idHash])
+            }
 
-    /// Signs out; ending an unknown or ended session does nothing.
-    public func endSession(idHash: String, at: Date) throws {
-        try db.execute(
-            sql: "UPDATE session SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL", arguments: [at, idHash])
-    }
+            /// Signs out; ending an unknown or ended session does nothing.
+            public func endSession(idHash: String, at: Date) throws {
+                try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL")
+                    .execute(arguments: [at, idHash])
+            }
 
-    /// Ends every open session of a person (blocked, removed); returns how many were open.
-    @discardableResult
-    public func endSessions(email: String, at: Date) throws -> Int {
-        try db.execute(
-            sql: "UPDATE session SET ended_at = ? WHERE email = ? AND ended_at IS NULL",
-            arguments: [at, normalized(email)])
-        return db.changesCount
-    }
+            /// Ends every open session of a person (blocked, removed); returns how many were open.
+            @discardableResult
+            public func endSessions(email: String, at: Date) throws -> Int {
+                try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE email = ? AND ended_at IS NULL")
+                    .execute(arguments: [at, normalized(email)])
+                return db.changesCount
+            }
 
-    /// Logs one code request, for ``StoreReader/codeRequestCount(email:since:)`` and its twin.
-    public func recordCodeRequest(email: String, clientAddress: String, at: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO sign_in_code_request (email, client_address, at) VALUES (?, ?, ?)",
-            arguments: [normalized(email), clientAddress, at])
-    }
+            /// Logs one code request, for ``StoreReader/codeRequestCount(email:since:)`` and its twin.
+            public func recordCodeRequest(email: String, clientAddress: String, at: Date) throws {
+                try db.cachedStatement(sql: "INSERT INTO sign_in_code_request (email, client_address, at) VALUES (?, ?, ?)")
+                    .execute(arguments: [normalized(email), clientAddress, at])
+            }
 
-    /// Drops code-request log rows older than `before` (the sweep's housekeeping); returns how many.
-    @discardableResult
-    public func pruneCodeRequests(before: Date) throws -> Int {
-        try db.execute(sql: "DELETE FROM sign_in_code_request WHERE at < ?", arguments: [before])
-        return db.changesCount
-    }
+            /// Drops code-request log rows older than `before` (the sweep's housekeeping); returns how many.
+            @discardableResult
+            public func pruneCodeRequests(before: Date) throws -> Int {
+                try db.cachedStatement(sql: "DELETE FROM sign_in_code_request WHERE at < ?").execute(arguments: [before])
+                return db.changesCount
+            }
 
-    /// Stores a new code (hashed by the caller); it supersedes any earlier code of that address.
-    public func createSignInCode(email: String, codeHash: String, clientAddress: String, at: Date, expiresAt: Date)
-        throws
-    {
-        try db.execute(
-            sql: """
-                INSERT INTO sign_in_code (email, code_hash, client_address, created_at, expires_at)
-                VALUES (?, ?, ?, ?, ?)
-                """,
-            arguments: [normalized(email), codeHash, clientAddress, at, expiresAt])
+            /// Stores a new code (hashed by the caller); it supersedes any earlier code of that address.
+            public func createSignInCode(email: String, codeHash: String, clientAddress: String, at: Date, expiresAt: Date)
+                throws
+            {
+                try db.cachedStatement(sql: """
+                        INSERT INTO sign_in_code (email, code_hash, client_address, created_at, expires_at)
+                        VALUES (?, ?, ?, ?, ?)
+            """
+        ).execute(arguments: [normalized(email), codeHash, clientAddress, at, expiresAt])
     }
 
     /// Checks `codeHash` against the newest code sent to `email`, counting a wrong attempt and
@@ -144,7 +144,7 @@ extension StoreWriter {
     {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM sign_in_code WHERE email = ? ORDER BY id DESC LIMIT 1",
+                db.cachedStatement(sql: "SELECT * FROM sign_in_code WHERE email = ? ORDER BY id DESC LIMIT 1"),
                 arguments: [normalized(email)])
         else { return .noCode }
         let id: Int64 = row["id"]
@@ -155,10 +155,12 @@ extension StoreWriter {
         if now >= expiresAt { return .expired }
         if wrongAttempts >= maxWrongAttempts { return .tooManyAttempts }
         if (row["code_hash"] as String) == codeHash {
-            try db.execute(sql: "UPDATE sign_in_code SET used_at = ? WHERE id = ?", arguments: [now, id])
+            try db.cachedStatement(sql: "UPDATE sign_in_code SET used_at = ? WHERE id = ?")
+                .execute(arguments: [now, id])
             return .accepted
         }
-        try db.execute(sql: "UPDATE sign_in_code SET wrong_attempts = wrong_attempts + 1 WHERE id = ?", arguments: [id])
+        try db.cachedStatement(sql: "UPDATE sign_in_code SET wrong_attempts = wrong_attempts + 1 WHERE id = ?")
+            .execute(arguments: [id])
         return .wrong(attemptsLeft: maxWrongAttempts - wrongAttempts - 1)
     }
 }

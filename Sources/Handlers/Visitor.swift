@@ -20,7 +20,19 @@ enum Visitor {
 /// SHA-256 in lowercase hex: how session ids and codes are stored, so a copy of the database opens nothing.
 enum Hashing {
     static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(text.utf8)))
+    }
+
+    /// Lowercase hex of `bytes` (`String(format: "%02x")` per byte cost microseconds each).
+    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A code is hashed with its address, so equal codes of two people do not share a hash.
@@ -45,33 +57,66 @@ extension Actions {
 
     /// Resolves the visitor at the clock's now, restarting the idle timeout of a valid session.
     func visitor(_ request: RequestContext) throws -> Visitor {
+        try visitor(request) { _, _ in () }.visitor
+    }
+
+    /// Resolves the visitor like ``visitor(_:)`` and, for a signed-in person, runs `read` in the same
+    /// read transaction, so that a page that reads the store anyway needs no second one.
+    func visitor<T>(_ request: RequestContext, thenRead read: (StoreReader, PersonRecord) throws -> T) throws
+        -> (visitor: Visitor, read: T?)
+    {
+        let (visitor, touch, value) = try visitorLeavingTouch(request, thenRead: read)
+        if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
+        return (visitor, value)
+    }
+
+    /// A session whose activity is due to be recorded, at the instant the visitor was resolved.
+    struct SessionTouch {
+        var idHash: String
+        var at: Date
+    }
+
+    /// Resolves the visitor like ``visitor(_:)`` but leaves the activity record (`touch`, when one is
+    /// due) to the caller, so that an action that writes anyway saves a transaction and its fsync.
+    func visitorLeavingTouch(_ request: RequestContext) throws -> (visitor: Visitor, touch: SessionTouch?) {
+        let (visitor, touch, _) = try visitorLeavingTouch(request) { _, _ in () }
+        return (visitor, touch)
+    }
+
+    private func visitorLeavingTouch<T>(
+        _ request: RequestContext, thenRead read: (StoreReader, PersonRecord) throws -> T
+    ) throws -> (visitor: Visitor, touch: SessionTouch?, read: T?) {
         let now = clock()
         if let email = request.singleSignOnUser, site.tenant.isInternal(email: email) {
             let person = try store.write { db in
                 try db.person(email: email)
                     ?? db.upsertPersonOnSignIn(email: email, displayName: site.directory.person(email)?.name, isExternal: false, at: now)
             }
-            return person.isBlocked ? .sessionOver(.ended) : .signedIn(person, sessionHash: nil)
+            if person.isBlocked { return (.sessionOver(.ended), nil, nil) }
+            return (.signedIn(person, sessionHash: nil), nil, try store.read { db in try read(db, person) })
         }
-        guard let id = cookie.value(in: request.cookies), !id.isEmpty else { return .anonymous }
+        guard let id = cookie.value(in: request.cookies), !id.isEmpty else { return (.anonymous, nil, nil) }
         let hash = Hashing.sha256(id)
         // A read transaction: most requests change nothing, and a write (with its fsync) for
         // every page would serialize the whole portal behind the database's single writer.
-        let found = try store.read { db -> (lookup: SessionLookup, person: PersonRecord?) in
+        let found = try store.read { db -> (lookup: SessionLookup, person: PersonRecord?, read: T?) in
             let lookup = try db.session(idHash: hash, now: now, idleTimeout: settings.sessionIdleTimeout)
-            guard case .valid(let session) = lookup else { return (lookup, nil) }
-            return (lookup, try db.person(email: session.email))
+            guard case .valid(let session) = lookup, let person = try db.person(email: session.email) else {
+                return (lookup, nil, nil)
+            }
+            let signedIn = !person.isBlocked && !needsTerms(person)
+            return (lookup, person, signedIn ? try read(db, person) : nil)
         }
-        guard case .valid(let session) = found.lookup else { return .sessionOver(found.lookup) }
+        guard case .valid(let session) = found.lookup else { return (.sessionOver(found.lookup), nil, nil) }
         guard let person = found.person, !person.isBlocked else {
             try store.write { db in try db.endSession(idHash: hash, at: now) }
-            return .sessionOver(.ended)
+            return (.sessionOver(.ended), nil, nil)
         }
         // The idle timeout restarts with activity, recorded at most once a minute.
-        if now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval {
-            try store.write { db in try db.touchSession(idHash: hash, at: now) }
-        }
-        return needsTerms(person) ? .needsTerms(person, sessionHash: hash) : .signedIn(person, sessionHash: hash)
+        let touch = now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval
+            ? SessionTouch(idHash: hash, at: now) : nil
+        if needsTerms(person) { return (.needsTerms(person, sessionHash: hash), touch, nil) }
+        return (.signedIn(person, sessionHash: hash), touch, found.read)
     }
 
     /// How stale a session's last activity may be before a request records it again.
