@@ -19,8 +19,10 @@ public struct Delivery: Sendable {
     /// Approves `request` (now in `previous`) at `now` and delivers it through `policy` (the request's
     /// snapshot): the clock starts now, or at the approved custom start when later, and the end comes
     /// from the policy then. A future start leaves the request `scheduled` and the assignment
-    /// `delivering` until ``start(_:db:now:)``. An external requestor becomes a governed guest, and one
-    /// from an unknown domain proposes a connected organization.
+    /// `delivering` until ``start(_:db:now:)``. Roles whose resource has a command connector are
+    /// `pending` with an attempt planned now, and the assignment and request `delivering` until
+    /// ``Connectors/attemptDue(now:)`` records the answers. An external requestor becomes a governed
+    /// guest, and one from an unknown domain proposes a connected organization.
     @discardableResult
     public func deliver(
         _ request: RequestRecord, policy: Policy, from previous: RequestState, actor: String, reason: String,
@@ -32,23 +34,27 @@ public struct Delivery: Sendable {
             expiration: policy.lifecycle.expiration, approvedAt: now, requested: requested, calendar: calendar)
         let startsLater = schedule.start > now
         let package = site.package(request.packageID)
+        // Roles with a command connector stay pending until it answers (Connectors.attemptDue, after commit).
+        let viaConnector = { (ref: ResourceRoleRef) in site.connector(packageID: request.packageID, resourceID: ref.resource) != nil }
+        let awaitsConnector = !startsLater && (package?.resources ?? []).contains(where: viaConnector)
         let assignment = AssignmentRecord(
             id: assignmentID, requestID: request.id, email: request.requestorEmail, packageID: request.packageID,
-            policyID: request.policyID, state: startsLater ? .delivering : .delivered, startsAt: schedule.start,
-            endsAt: schedule.end)
+            policyID: request.policyID, state: startsLater || awaitsConnector ? .delivering : .delivered,
+            startsAt: schedule.start, endsAt: schedule.end)
         try db.insertAssignment(
             assignment,
             grants: (package?.resources ?? []).map {
-                ResourceGrant(resourceID: $0.resource, role: $0.role, state: startsLater ? .pending : .active)
+                ResourceGrant(resourceID: $0.resource, role: $0.role, state: startsLater || viaConnector($0) ? .pending : .active)
             },
             at: now)
+        if awaitsConnector { try db.planPendingGrantAttempts(assignmentID: assignmentID, at: now) }
         try db.setAssignmentLifecycle(
             id: assignmentID,
             nextCheckAt: AccessLifecycle(calendar: calendar).nextCheck(
                 start: schedule.start, end: schedule.end, remindersSent: 0,
                 remindersApply: policy.lifecycle.extensionAllowed),
             remindersSent: 0)
-        let state: RequestState = startsLater ? .scheduled : .delivered
+        let state: RequestState = startsLater ? .scheduled : awaitsConnector ? .delivering : .delivered
         try db.setApprovalState(
             requestID: request.id,
             ApprovalStateRecord(
@@ -60,8 +66,9 @@ public struct Delivery: Sendable {
             before: previous.rawValue, after: RequestState.approved.rawValue, reason: reason))
         try db.appendAudit(AuditEntry(
             at: now, actor: "system", subjectKind: "request", subjectID: request.id,
-            action: startsLater ? "scheduled" : "delivered", before: RequestState.approved.rawValue, after: state.rawValue,
-            reason: "assignment \(assignmentID)" + (startsLater ? " starts \(calendar.longDateAndTime(schedule.start))" : "")))
+            action: state.rawValue, before: RequestState.approved.rawValue, after: state.rawValue,
+            reason: "assignment \(assignmentID)" + (startsLater ? " starts \(calendar.longDateAndTime(schedule.start))" : "")
+                + (awaitsConnector ? ", waiting for its connectors" : "")))
 
         if let person = try db.person(email: request.requestorEmail), person.isExternal {
             if person.governedGuestSince == nil {
@@ -82,7 +89,8 @@ public struct Delivery: Sendable {
 
         try Guests(site: site, calendar: calendar).assignmentDelivered(email: request.requestorEmail, db: db, now: now)
 
-        if policy.notifications.requestor {
+        // Through connectors, "you now have access" waits until they all answered (ConnectorPlan.settle).
+        if policy.notifications.requestor, !awaitsConnector {
             let name = package?.name ?? request.packageID
             try db.enqueueMail(
                 startsLater
@@ -94,30 +102,43 @@ public struct Delivery: Sendable {
     }
 
     /// Delivers an assignment whose scheduled start has come: its grants become active, it and its
-    /// request become `delivered`, and the holder is told. Does nothing if it is no longer waiting.
+    /// request become `delivered`, and the holder is told. Roles with a command connector stay
+    /// `pending` with an attempt planned now, and the assignment `delivering` until the connectors
+    /// answer (``Connectors/attemptDue(now:)``). Does nothing if it is no longer waiting.
     public func start(_ assignment: AssignmentRecord, db: StoreWriter, now: Date) throws {
+        // Started already when its connector attempts are planned: it waits for them, not for its start.
         guard let current = try db.assignment(id: assignment.id), current.state == .delivering,
-              current.startsAt <= now else { return }
+              current.startsAt <= now, try !db.hasPlannedGrantAttempts(assignmentID: current.id) else { return }
+        var awaitsConnector = false
         for grant in try db.grants(assignmentID: current.id) where grant.grant.state == .pending {
+            if site.connector(packageID: current.packageID, resourceID: grant.grant.resourceID) != nil {
+                awaitsConnector = true
+                continue
+            }
             try db.setGrantState(
                 assignmentID: current.id, resourceID: grant.grant.resourceID, role: grant.grant.role, .active, at: now)
         }
-        try db.setAssignmentState(id: current.id, .delivered)
+        if awaitsConnector {
+            try db.planPendingGrantAttempts(assignmentID: current.id, at: now)
+        } else {
+            try db.setAssignmentState(id: current.id, .delivered)
+        }
+        let state: RequestState = awaitsConnector ? .delivering : .delivered
         let request = try db.request(id: current.requestID)
         if let request, request.state == .scheduled {
             try db.setApprovalState(
                 requestID: request.id,
                 ApprovalStateRecord(
-                    state: .delivered, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0,
+                    state: state, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0,
                     nextCheckAt: nil),
                 at: now, expected: .scheduled)
         }
         try db.appendAudit(AuditEntry(
-            at: now, actor: "system", subjectKind: "request", subjectID: current.requestID, action: "delivered",
-            before: RequestState.scheduled.rawValue, after: RequestState.delivered.rawValue,
-            reason: "assignment \(current.id) started"))
+            at: now, actor: "system", subjectKind: "request", subjectID: current.requestID, action: state.rawValue,
+            before: RequestState.scheduled.rawValue, after: state.rawValue,
+            reason: "assignment \(current.id) started" + (awaitsConnector ? ", waiting for its connectors" : "")))
         let notify = request.flatMap { try? PolicySnapshot.decode($0.policySnapshot) }?.policy.notifications.requestor ?? true
-        if notify {
+        if notify, !awaitsConnector {
             try db.enqueueMail(
                 notices.delivered(
                     to: current.email, packageName: site.package(current.packageID)?.name ?? current.packageID,

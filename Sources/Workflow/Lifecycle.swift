@@ -78,7 +78,9 @@ public struct Lifecycle: Sendable {
     }
 
     /// Ends an assignment for good: a `remove` request of `kind` records who and why, its grants
-    /// are revoked, the holder is told. Returns the remove request's id.
+    /// are revoked, the holder is told. A role a command connector may hold gets a revoke event
+    /// planned, unless another live assignment of the person still grants it. Returns the remove
+    /// request's id.
     @discardableResult
     public func end(
         _ a: AssignmentRecord, kind: ActorKind, actor: String, reason: String, db: StoreWriter, now: Date
@@ -92,11 +94,14 @@ public struct Lifecycle: Sendable {
             state: .delivered, createdAt: now)
         guard case .created = try db.insertRequest(removal) else { return requestID }
         try db.setRequestAssignment(requestID: requestID, assignmentID: a.id)
+        let grantsBefore = try db.grantAttempts(assignmentID: a.id)
         let ended = try db.endAssignment(id: a.id, reason: reason, at: now)
         try db.setAssignmentLifecycle(id: a.id, nextCheckAt: nil, remindersSent: 0)
         try db.appendAudit(AuditEntry(
             at: now, actor: actor, subjectKind: "assignment", subjectID: a.id, action: "ended",
             before: a.state.rawValue, after: ended.state.rawValue, reason: reason))
+        // Revoke events for the command connectors, sent after commit (Connectors.attemptDue).
+        try ConnectorPlan(site: site, notices: notices).planRevokes(ending: a, grants: grantsBefore, db: db, now: now)
         try db.appendAudit(AuditEntry(
             at: now, actor: actor, subjectKind: "request", subjectID: requestID, action: "removed",
             after: RequestState.delivered.rawValue, reason: "\(kind.rawValue) removal of assignment \(a.id): \(reason)"))

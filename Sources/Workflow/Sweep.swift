@@ -17,6 +17,12 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
     public var extensionReminders = 0
     /// Governed guests removed after their last assignment.
     public var guestsRemoved = 0
+    /// Grant and revoke events handed to command connectors.
+    public var connectorEvents = 0
+    /// Of those, the ones that failed (retried later, or given up: `connectorGaveUp`).
+    public var connectorFailures = 0
+    /// Events that failed for the last time: grants now `failed`, revokes given up.
+    public var connectorGaveUp = 0
     /// Requests or assignments that failed (logged, retried by the next sweep).
     public var failed = 0
 
@@ -27,6 +33,9 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
             + "\(escalated) escalated, \(reminded) reminded; \(started) scheduled assignment\(started == 1 ? "" : "s") started, "
             + "\(ended) ended, \(extensionReminders) extension reminder\(extensionReminders == 1 ? "" : "s"); "
             + "\(guestsRemoved) guest\(guestsRemoved == 1 ? "" : "s") removed"
+            + (connectorEvents > 0
+                ? "; \(connectorEvents) connector event\(connectorEvents == 1 ? "" : "s") sent, \(connectorFailures) failed"
+                    + (connectorGaveUp > 0 ? " (\(connectorGaveUp) given up)" : "") : "")
             + (failed > 0 ? "; \(failed) failed (see above)" : "")
     }
 }
@@ -40,12 +49,18 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
 public struct Sweeper: Sendable {
     public let store: Store
     public let approvals: Approvals
+    /// Sends the grant and revoke events owed to command connectors; nil: none are sent.
+    public let connectors: Connectors?
     public var batchSize: Int
     let log: @Sendable (String) -> Void
 
-    public init(store: Store, approvals: Approvals, batchSize: Int = 500, log: @escaping @Sendable (String) -> Void) {
+    public init(
+        store: Store, approvals: Approvals, connectors: Connectors? = nil, batchSize: Int = 500,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.store = store
         self.approvals = approvals
+        self.connectors = connectors
         self.batchSize = batchSize
         self.log = log
     }
@@ -57,7 +72,23 @@ public struct Sweeper: Sendable {
         try startAssignments(now: now, into: &report)
         try endAndRemind(now: now, into: &report)
         try removeGuests(now: now, into: &report)
+        connectorAttempts(now: now, into: &report)
         return report
+    }
+
+    /// Last, so that the revokes of assignments that ended in this run go out in it.
+    private func connectorAttempts(now: Date, into report: inout SweepReport) {
+        guard let connectors else { return }
+        do {
+            let done = try connectors.attemptDue(now: now)
+            report.connectorEvents += done.sent
+            report.connectorFailures += done.failed + done.gaveUp
+            report.connectorGaveUp += done.gaveUp
+            report.failed += done.errors
+        } catch {
+            log("gatehouse sweep: connectors: \(error)")
+            report.failed += 1
+        }
     }
 
     private func sweepRequests(now: Date, into report: inout SweepReport) throws {
@@ -103,7 +134,7 @@ public struct Sweeper: Sendable {
     private func startAssignments(now: Date, into report: inout SweepReport) throws {
         var skipped: Set<String> = []
         while true {
-            let due = try store.read { try $0.assignmentsStarting(by: now, limit: batchSize + skipped.count) }
+            let due = try store.read { try $0.assignmentsAwaitingStart(by: now, limit: batchSize + skipped.count) }
                 .filter { !skipped.contains($0.id) }
             if due.isEmpty { return }
             let batch = Array(due.prefix(batchSize))

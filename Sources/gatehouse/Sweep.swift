@@ -9,7 +9,7 @@ import Workflow
 
 struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Do the time-driven work that is due: approval reminders, escalations and timeouts, scheduled starts.",
+        abstract: "Do the time-driven work that is due: approvals, scheduled starts, expiry and extension reminders, connectors, guests.",
         discussion: """
             Idempotent and safe to run every minute, beside `gatehouse serve` and even beside another \
             sweep: running it twice at the same instant changes nothing the second time. Mail it queues \
@@ -49,7 +49,12 @@ struct Sweep: ParsableCommand {
             let store = try Store(path: db)
             let calendar = try TenantCalendar(timeZoneIdentifier: model.tenant.timeZone)
             let approvals = Approvals(site: model, calendar: calendar, newID: Self.newID)
-            report = try Sweeper(store: store, approvals: approvals, log: FastCGIServer.logToStandardError).run(now: instant)
+            let connectors = Connectors(
+                store: store, site: model, calendar: calendar, runner: CommandConnector(siteFolder: site),
+                log: FastCGIServer.logToStandardError)
+            report = try Sweeper(
+                store: store, approvals: approvals, connectors: connectors, log: FastCGIServer.logToStandardError
+            ).run(now: instant)
         } catch {
             Check.printError("gatehouse sweep: \(error)")
             throw ExitCode(1)
