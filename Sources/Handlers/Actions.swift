@@ -3,6 +3,7 @@ internal import GatehouseModel
 internal import GatehouseStore
 internal import Portal
 internal import Rendering
+internal import Workflow
 
 /// Everything a page or action needs, shared by the route closures; each action lives in its own file.
 struct Actions: Sendable {
@@ -15,6 +16,8 @@ struct Actions: Sendable {
     let log: @Sendable (String) -> Void
     let originCheck: OriginCheck
     let cookie: SessionCookie
+    /// Approvals, delivery and their mail, on the store.
+    let approvals: Approvals
 
     /// Runs a page or action; a form that cannot be read is a 4xx page, any other error a 503/500
     /// page whose detail goes only to the log.

@@ -3,6 +3,8 @@ public import GatehouseModel
 public import GatehouseStore
 public import Portal
 public import Rendering
+internal import Governance
+internal import Workflow
 
 /// The portal's dynamic side: a request in, a response out, with every dependency given here.
 ///
@@ -73,7 +75,10 @@ public struct App: Sendable {
         let views = try Views(site: site, theme: theme)
         let actions = Actions(
             site: site, store: store, settings: settings, views: views, clock: clock, random: random, log: log,
-            originCheck: try OriginCheck(baseURL: site.tenant.baseURL), cookie: SessionCookie(baseURL: site.tenant.baseURL))
+            originCheck: try OriginCheck(baseURL: site.tenant.baseURL), cookie: SessionCookie(baseURL: site.tenant.baseURL),
+            approvals: Approvals(
+                site: site, calendar: try TenantCalendar(timeZoneIdentifier: site.tenant.timeZone),
+                newID: { random.token() }))
         self.actions = actions
         var router = Router(
             notFound: { _ in views.message(status: .notFound, title: "Page not found", text: "There is no page at this address.") },
@@ -99,6 +104,30 @@ public struct App: Sendable {
         router.get(Paths.myRequests + ":id/again/") { request, p in
             a.guarded(request) { try a.requestAgain(request, id: p["id"] ?? "") }
         }
+        router.get(Paths.myAccess + ":id/extend") { request, p in a.guarded(request) { try a.extendPage(request, id: p["id"] ?? "") } }
+        router.post(Paths.myAccess + ":id/extend") { request, p in a.guarded(request) { try a.extendAccess(request, id: p["id"] ?? "") } }
+        router.post(Paths.myAccess + ":id/remove") { request, p in a.guarded(request) { try a.removeAccess(request, id: p["id"] ?? "") } }
+        router.get(Paths.approvals) { request, _ in a.guarded(request) { try a.approvalsPage(request, history: false) } }
+        router.get(Paths.approvalHistory) { request, _ in a.guarded(request) { try a.approvalsPage(request, history: true) } }
+        router.get(Paths.approvals + ":id/") { request, p in a.guarded(request) { try a.approvalPage(request, id: p["id"] ?? "") } }
+        router.post(Paths.approvals + ":id/decide") { request, p in
+            a.guarded(request) { try a.decide(request, id: p["id"] ?? "") }
+        }
+        // Admin pages (AdminPages.swift): each re-checks the person's catalog role itself.
+        router.get(Paths.admin) { request, _ in a.guarded(request) { try a.adminHome(request) } }
+        router.get(Paths.adminGuests) { request, _ in a.guarded(request) { try a.adminGuests(request) } }
+        router.get(Paths.admin + "catalogs/:id/") { request, p in a.guarded(request) { try a.adminCatalog(request, id: p["id"] ?? "") } }
+        router.get(Paths.admin + "packages/:id/assign") { request, p in a.guarded(request) { try a.adminAssignPage(request, packageID: p["id"] ?? "") } }
+        router.post(Paths.admin + "packages/:id/assign") { request, p in a.guarded(request) { try a.adminAssign(request, packageID: p["id"] ?? "") } }
+        router.post(Paths.admin + "assignments/:id/remove") { request, p in a.guarded(request) { try a.adminRemove(request, id: p["id"] ?? "") } }
+        router.post(Paths.admin + "assignments/:id/reprocess") { request, p in a.guarded(request) { try a.adminReprocess(request, id: p["id"] ?? "") } }
+        router.post(Paths.admin + "requests/:id/cancel") { request, p in a.guarded(request) { try a.adminCancel(request, id: p["id"] ?? "") } }
+        router.get(Paths.admin + "reports/catalogs/:id/assignments.csv") { request, p in
+            a.guarded(request) { try a.adminReport(request, .catalogAssignments(p["id"] ?? "")) }
+        }
+        router.get(Paths.adminAuditCSV) { request, _ in a.guarded(request) { try a.adminReport(request, .auditCSV) } }
+        router.get(Paths.adminAuditJSONLines) { request, _ in a.guarded(request) { try a.adminReport(request, .auditJSONLines) } }
+        router.get(Paths.adminOrganizationsCSV) { request, _ in a.guarded(request) { try a.adminReport(request, .organizations) } }
         self.router = router
     }
 

@@ -4,6 +4,7 @@ internal import GatehouseStore
 internal import Governance
 internal import Portal
 internal import Rendering
+internal import Workflow
 
 extension Actions {
     /// GET /my/requests/<id>/: package, policy, justification, answers as the person saw them,
@@ -46,7 +47,9 @@ extension Actions {
             "access": assignment.map { a -> [String: Any] in
                 ["start": calendar.longDateAndTime(a.startsAt), "end": a.endsAt.map(calendar.longEnd) ?? "no end date"]
             } ?? false,
-            "noDecisions": record.currentStage == nil ? "No approver decision: this request option needs no approval." : "No decision yet.",
+            "noDecisions": ((try? PolicySnapshot.decode(record.policySnapshot))?.policy.approvalStages.isEmpty ?? false)
+                ? "No approver decision: this request option needs no approval."
+                : (record.state == .pendingApproval ? "No decision yet." : "No approver decided before the request ended."),
             "cancel": RequestRecords.cancelable.contains(record.state)
                 ? ["action": Paths.cancelRequest(record.id), "reasonName": FormField.reason] : false,
             "again": RequestRecords.requestableAgain.contains(record.state) ? Paths.requestAgain(record.id) : false,
@@ -63,15 +66,8 @@ extension Actions {
         }
         let reason = (form[FormField.reason] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let now = clock()
-        enum Outcome { case canceled, notFound, notPending(RequestState) }
-        let outcome = try store.write { db -> Outcome in
-            guard let record = try db.request(id: id), record.requestorEmail == person.email else { return .notFound }
-            guard RequestRecords.cancelable.contains(record.state) else { return .notPending(record.state) }
-            try db.updateRequest(id: id, state: .canceled, currentStage: nil, escalated: false, at: now, expected: record.state)
-            try db.appendAudit(AuditEntry(
-                at: now, actor: person.email, subjectKind: "request", subjectID: id, action: "canceled",
-                before: record.state.rawValue, after: RequestState.canceled.rawValue, reason: reason.isEmpty ? nil : reason))
-            return .canceled
+        let outcome = try store.write { db in
+            try approvals.cancel(requestID: id, by: person.email, reason: reason, db: db, now: now)
         }
         switch outcome {
         case .canceled: return .redirect(to: SafeRedirect(Paths.myRequest(id)) ?? .home)

@@ -5,6 +5,8 @@ internal import GatehouseStore
 internal import Governance
 internal import Portal
 internal import Rendering
+internal import Synchronization
+internal import Workflow
 
 extension Actions {
     private enum SubmitOutcome {
@@ -15,12 +17,17 @@ extension Actions {
         case rejected(RejectedForm)
     }
 
+    /// Snapshots already encoded, shared by every app in the process (keyed by value, not by app).
+    private static let snapshots = SnapshotCache()
+
     /// How long a post of the static form (which carries no token) counts as a replay of an
     /// identical earlier one: one window and the one before it.
     static let replayWindow: TimeInterval = 600
 
     /// POST /requests: re-checks everything on the server, then records the request (and, for a
     /// policy without approval, delivers it) in one transaction and goes to the request's page.
+    /// The checks, validation and composing run before the write transaction, which repeats only
+    /// the replay and block checks another writer could have changed meanwhile.
     ///
     /// Idempotency: a form rendered by the handler carries a random `submission` token and the
     /// key is (person, token). The static form cannot know a random value, so its key is
@@ -52,8 +59,9 @@ extension Actions {
             ? Paths.requestForm(package: package.id, policy: policy.id)
             : Paths.requestForm(package: package.id, policy: policy.id, language: language)
 
-        let visitor = try visitor(request)
+        let (visitor, touch) = try visitorLeavingTouch(request)
         guard case .signedIn(let person, _) = visitor else {
+            if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
             if case .anonymous = visitor {
                 // The posted answers are lost; the sign-in page says to submit again.
                 return .redirect(to: SafeRedirect(Paths.signIn(returnTo: formURL) + "&" + Self.resubmitParameter + "=1") ?? .home)
@@ -66,60 +74,139 @@ extension Actions {
         let now = clock()
         let calendar = try tenantCalendar()
         let keys = idempotencyKeys(form: form, body: request.body, email: person.email, package: package.id, policy: policy.id, now: now)
+        let eligibility = Eligibility(site: site)
+        let baseRequestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
         let requestID = random.token()
         let assignmentID = random.token()
 
-        let outcome = try store.write { db -> SubmitOutcome in
-            // A replay finds the request its first post made. A canceled one does not count: the
-            // same post after a cancel is a new request, keyed after the canceled one.
-            let mine = try db.requests(of: person.email, packageID: package.id, in: Set(RequestState.allCases))
-            var candidates = keys, key = keys[0]
-            while let found = mine.first(where: { candidates.contains($0.idempotencyKey) }) {
-                guard found.state == .canceled else { return .existing(id: found.id) }
-                key = found.idempotencyKey + ":after:" + found.id
-                candidates = [key]
+        // Everything that only reads, checks or composes runs in a read transaction, which does not
+        // hold SQLite's single write lock: replays, blocks, validation, the JSON columns and the mail.
+        let checked = try store.read { db -> SubmitCheck in
+            let key: String
+            switch try replayCheck(keys, email: person.email, packageID: package.id, db: db) {
+            case .replay(let id): return .done(.existing(id: id))
+            case .key(let found): key = found
             }
-
-            let current = try db.person(email: person.email) ?? person
-            let requestor = Requestor(email: current.email, in: site, isGuest: current.isGovernedGuest, isBlocked: current.isBlocked)
-            let held = Set(try db.activeAssignments(of: current.email).map(\.packageID))
-            let open = Set(try db.requests(of: current.email).filter { RequestRecords.openStates.contains($0.state) }.map(\.packageID))
-            let blocks = Eligibility(site: site).blocks(
-                requesting: package, through: policy.id, by: requestor, holding: held, openRequests: open)
-            if !blocks.isEmpty { return .blocked(blocks) }
+            let blocks = eligibility.blocks(
+                requesting: package, through: policy.id, by: baseRequestor,
+                holding: try db.heldPackageIDs(of: person.email),
+                openRequests: try db.requestedPackageIDs(of: person.email, in: RequestRecords.openStates))
+            if !blocks.isEmpty { return .done(.blocked(blocks)) }
 
             let submission: RequestSubmission
             switch RequestSubmission.validate(fields, policy: policy, language: language, today: calendar.day(of: now)) {
-            case .failure(let rejected): return .rejected(rejected)
+            case .failure(let rejected): return .done(.rejected(rejected))
             case .success(let valid): submission = valid
             }
             let record = RequestRecord(
-                id: requestID, idempotencyKey: key, kind: .add, actorKind: .user, requestorEmail: current.email,
+                id: requestID, idempotencyKey: key, kind: .add, actorKind: .user, requestorEmail: person.email,
                 packageID: package.id, policyID: policy.id,
-                policySnapshot: RequestRecords.snapshot(of: policy, requestor: requestor), language: language,
+                policySnapshot: Self.snapshots.snapshot(of: policy, package: package.id, requestor: baseRequestor),
+                language: language,
                 justification: submission.justification ?? "", answers: RequestRecords.answersJSON(submission.answers),
                 requestedStart: submission.schedule?.start.map(calendar.startOfDay),
                 requestedEnd: submission.schedule?.end.map(calendar.startOfDay),
                 state: policy.requiresApproval ? .pendingApproval : .submitted,
                 currentStage: policy.requiresApproval ? 1 : nil, createdAt: now)
+            let received = policy.requiresApproval && policy.notifications.requestor
+                ? approvals.delivery.notices.received(
+                    try approvals.notice(for: record, policy: policy, organizationID: baseRequestor.organization?.id, db: db))
+                : nil
+            return .ready(SubmitPlan(record: record, received: received))
+        }
+        let plan: SubmitPlan
+        switch checked {
+        case .ready(let ready): plan = ready
+        case .done(let outcome):
+            if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
+            return try submitResponse(outcome, package: package, policy: policy, language: language, fields: fields, person: person)
+        }
+
+        // The write transaction re-checks only what another transaction may have changed since the
+        // read (a replay committed meanwhile, the person's blocks), then inserts.
+        let outcome = try store.write { db -> SubmitOutcome in
+            if let touch { try db.touchSession(idHash: touch.idHash, at: touch.at) }
+            var record = plan.record
+            switch try replayCheck(keys, email: person.email, packageID: package.id, db: db) {
+            case .replay(let id): return .existing(id: id)
+            case .key(let key): record.idempotencyKey = key
+            }
+            let current = try db.person(email: person.email) ?? person
+            var requestor = baseRequestor
+            requestor.isGuest = current.isGovernedGuest && !requestor.isInternal
+            requestor.isBlocked = current.isBlocked
+            let blocks = eligibility.blocks(
+                requesting: package, through: policy.id, by: requestor,
+                holding: try db.heldPackageIDs(of: person.email),
+                openRequests: try db.requestedPackageIDs(of: person.email, in: RequestRecords.openStates))
+            if !blocks.isEmpty { return .blocked(blocks) }
+
             if case .existing(let id) = try db.insertRequest(record) { return .existing(id: id) }
             try db.appendAudit(AuditEntry(
-                at: now, actor: current.email, subjectKind: "request", subjectID: requestID, action: "submitted",
+                at: now, actor: person.email, subjectKind: "request", subjectID: record.id, action: "submitted",
                 after: record.state.rawValue,
                 reason: requestor.isInternal || requestor.organization != nil ? nil
                     : "external requestor from unknown domain \(requestor.email.emailDomain ?? ""): organization to be proposed on approval"))
             if policy.requiresApproval {
-                if policy.notifications.requestor {
-                    try db.enqueueMail(receivedMail(to: current.email, package: package, policy: policy, requestID: requestID, at: now, calendar: calendar), at: now)
-                }
+                if let received = plan.received { try db.enqueueMail(received, at: now) }
+                try approvals.start(
+                    record, policy: policy,
+                    requestor: SnapshotRequestor(
+                        domain: requestor.email.emailDomain ?? "", isInternal: requestor.isInternal,
+                        organizationID: requestor.organization?.id),
+                    db: db, now: now)
             } else {
-                try deliver(
-                    record, package: package, policy: policy, requested: submission.schedule, assignmentID: assignmentID,
-                    person: current, db: db, now: now, calendar: calendar)
+                try approvals.delivery.deliver(
+                    record, policy: policy, from: .submitted, actor: "system", reason: "the policy needs no approval",
+                    assignmentID: assignmentID, db: db, now: now)
             }
-            return .created(id: requestID)
+            return .created(id: record.id)
         }
+        return try submitResponse(outcome, package: package, policy: policy, language: language, fields: fields, person: person)
+    }
 
+    /// A request ready to insert, with the mail that tells its requestor it was received (if any).
+    private struct SubmitPlan {
+        var record: RequestRecord
+        var received: OutgoingMail?
+    }
+
+    /// What the read phase of a submission found: a request to insert, or the answer without writing.
+    private enum SubmitCheck {
+        case ready(SubmitPlan)
+        case done(SubmitOutcome)
+    }
+
+    private enum ReplayCheck {
+        /// A replay: the request the first post made.
+        case replay(id: String)
+        /// Not a replay: the key to record the new request under.
+        case key(String)
+    }
+
+    /// Whether a post with `keys` (``idempotencyKeys(form:body:email:package:policy:now:)``) replays
+    /// an earlier one. A canceled request does not count: the same post after a cancel is a new
+    /// request, keyed after the canceled one's key.
+    private func replayCheck(_ keys: [String], email: String, packageID: String, db: StoreReader) throws -> ReplayCheck {
+        var candidates = keys
+        while true {
+            var next: String?
+            for candidate in candidates {
+                guard let found = try db.requestSummary(idempotencyKey: candidate),
+                      found.requestorEmail == email, found.packageID == packageID else { continue }
+                guard found.state == .canceled else { return .replay(id: found.id) }
+                next = candidate + ":after:" + found.id
+                break
+            }
+            guard let next else { return .key(candidates[0]) }
+            candidates = [next]
+        }
+    }
+
+    private func submitResponse(
+        _ outcome: SubmitOutcome, package: AccessPackage, policy: Policy, language: String, fields: [String: [String]],
+        person: PersonRecord
+    ) throws -> HTTPResponse {
         switch outcome {
         case .existing(let id), .created(let id):
             if case .existing = outcome { log("POST /requests: replay of request \(id) by \(person.email)") }
@@ -139,62 +226,6 @@ extension Actions {
         }
     }
 
-    /// Approves a request whose policy needs no approval and delivers it, inside the caller's transaction:
-    /// the assignment with its real schedule, a grant per resource role, the state, audit and mail.
-    private func deliver(
-        _ record: RequestRecord, package: AccessPackage, policy: Policy, requested: RequestedSchedule?,
-        assignmentID: String, person: PersonRecord, db: StoreWriter, now: Date, calendar: TenantCalendar
-    ) throws {
-        let schedule = AssignmentSchedule(
-            expiration: policy.lifecycle.expiration, approvedAt: now, requested: requested, calendar: calendar)
-        let startsLater = schedule.start > now
-        try db.insertAssignment(
-            AssignmentRecord(
-                id: assignmentID, requestID: record.id, email: person.email, packageID: package.id, policyID: policy.id,
-                state: startsLater ? .delivering : .delivered, startsAt: schedule.start, endsAt: schedule.end),
-            grants: package.resources.map { ResourceGrant(resourceID: $0.resource, role: $0.role, state: startsLater ? .pending : .active) },
-            at: now)
-        let state: RequestState = startsLater ? .scheduled : .delivered
-        try db.updateRequest(id: record.id, state: state, currentStage: nil, escalated: false, at: now, expected: .submitted)
-        if person.isExternal { try db.markGovernedGuest(email: person.email, since: now) }
-        try db.appendAudit(AuditEntry(
-            at: now, actor: "system", subjectKind: "request", subjectID: record.id, action: "approved",
-            before: RequestState.submitted.rawValue, after: RequestState.approved.rawValue, reason: "the policy needs no approval"))
-        try db.appendAudit(AuditEntry(
-            at: now, actor: "system", subjectKind: "request", subjectID: record.id, action: startsLater ? "scheduled" : "delivered",
-            before: RequestState.approved.rawValue, after: state.rawValue, reason: "assignment \(assignmentID)"))
-        guard policy.notifications.requestor else { return }
-        let until = schedule.end.map { "until \(calendar.longEnd($0))" } ?? "with no end date"
-        let link = Paths.absolute(Paths.myAccess, baseURL: site.tenant.baseURL)
-        let mail = startsLater
-            ? OutgoingMail(
-                recipient: person.email, subject: "Your access to \(package.name) starts on \(calendar.longDate(schedule.start))",
-                body: "Your request for \(package.name) is approved. Your access starts on \(calendar.longDateAndTime(schedule.start)) and lasts \(until).\n\n\(link)\n",
-                kind: "requestScheduled")
-            : OutgoingMail(
-                recipient: person.email, subject: "You now have access to \(package.name)",
-                body: "You now have access to \(package.name) \(until).\n\nSee everything you have at \(link)\n",
-                kind: "accessDelivered")
-        try db.enqueueMail(mail, at: now)
-    }
-
-    private func receivedMail(
-        to email: String, package: AccessPackage, policy: Policy, requestID: String, at now: Date, calendar: TenantCalendar
-    ) -> OutgoingMail {
-        let link = Paths.absolute(Paths.myRequest(requestID), baseURL: site.tenant.baseURL)
-        return OutgoingMail(
-            recipient: email, subject: "Request received: \(package.name)",
-            body: """
-                We received your request for \(package.name) (\(policy.name)) on \(calendar.longDateAndTime(now)).
-
-                It now waits for approval; you will get an email when it is decided.
-
-                Follow it or cancel it at \(link)
-
-                """,
-            kind: "requestSubmitted")
-    }
-
     /// The keys under which this post is recorded (the first) and recognised as a replay (all).
     func idempotencyKeys(
         form: URLEncodedForm, body: [UInt8], email: String, package: String, policy: String, now: Date
@@ -202,20 +233,60 @@ extension Actions {
         if let token = form[FormField.submission], !token.isEmpty {
             return ["form:\(email):\(Hashing.sha256(token))"]
         }
-        let digest = SHA256.hash(data: Data(body)).map { String(format: "%02x", $0) }.joined()
+        let digest = Hashing.hex(SHA256.hash(data: Data(body)))
         let window = Int((now.timeIntervalSince1970 / Self.replayWindow).rounded(.down))
         return [window, window - 1].map { "post:\(email):\(package):\(policy):\(digest):\($0)" }
     }
 
     /// The tenant's calendar (its time zone was checked when the site was loaded).
     func tenantCalendar() throws -> TenantCalendar {
-        try TenantCalendar(timeZoneIdentifier: site.tenant.timeZone)
+        let identifier = site.tenant.timeZone
+        if let calendar = Self.calendars.withLock({ $0[identifier] }) { return calendar }
+        let calendar = try TenantCalendar(timeZoneIdentifier: identifier)
+        Self.calendars.withLock { $0[identifier] = calendar }
+        return calendar
+    }
+
+    /// Calendars by time zone name: making one (time zone and Calendar) for every page showed in profiles.
+    private static let calendars = Mutex<[String: TenantCalendar]>([:])
+}
+
+/// Policy snapshots by policy and requestor domain: encoding one through JSONSerialization with
+/// sorted keys took a sixth of a submission's CPU time, and a site has few policies and domains.
+final class SnapshotCache: Sendable {
+    private struct Key: Hashable {
+        var packageID: String
+        var policyID: String
+        var domain: String
+        var isInternal: Bool
+        var organizationID: String?
+    }
+
+    private let entries = Mutex<[Key: (policy: Policy, json: String)]>([:])
+    private let capacity: Int
+
+    init(capacity: Int = 1024) {
+        self.capacity = capacity
+    }
+
+    /// `RequestRecords.snapshot(of:requestor:)`, computed once per policy value and requestor domain.
+    func snapshot(of policy: Policy, package packageID: String, requestor: Requestor) -> String {
+        let key = Key(
+            packageID: packageID, policyID: policy.id, domain: requestor.email.emailDomain ?? "",
+            isInternal: requestor.isInternal, organizationID: requestor.organization?.id)
+        if let hit = entries.withLock({ $0[key] }), hit.policy == policy { return hit.json }
+        let json = RequestRecords.snapshot(of: policy, requestor: requestor)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = (policy, json)
+        }
+        return json
     }
 }
 
 extension RandomSource {
     /// 128 random bits as 32 lowercase hex digits: request, assignment and form-token ids.
     func token() -> String {
-        bytes(16).map { String(format: "%02x", $0) }.joined()
+        Hashing.hex(bytes(16))
     }
 }

@@ -7,7 +7,8 @@ internal import Rendering
 struct Views: Sendable {
     /// Templates the handler renders besides the generator's own.
     static let templateNames = [
-        "sign-in-email", "sign-in-code", "terms", "my-requests", "message", "my-request", "my-access", "my-home",
+        "sign-in-email", "sign-in-code", "terms", "my-requests", "message", "my-request", "my-access", "my-home", "approvals", "approval", "extend-access",
+        "admin-home", "admin-catalog", "admin-assign", "admin-guests",
     ]
 
     let site: Site

@@ -1,5 +1,6 @@
 public import GatehouseModel
 internal import GatehouseMarkdown
+internal import Mustache
 
 /// Renders every page of the static portal from one site and one theme.
 ///
@@ -291,6 +292,26 @@ public struct PortalRenderer: Sendable {
             let (x, y) = (a[keyPath: name].lowercased(), b[keyPath: name].lowercased())
             return x != y ? x < y : a[keyPath: id] < b[keyPath: id]
         }
+    }
+}
+
+/// Context values for pages that render many rows.
+public enum TemplateValues {
+    /// A table row for a template section (`{{#rows}}<td>{{field}}</td>{{/rows}}`): each field renders,
+    /// escaped, exactly as the same string in a `[String: Any]` would, but Mustache reads it with
+    /// three dynamic casts instead of about seven (a sixth of a ten-row history page's rendering).
+    public static func row(_ fields: [String: String]) -> Any { TextRow(fields: fields) }
+}
+
+/// See ``TemplateValues/row(_:)``; a missing field is looked up further out, as in a dictionary.
+private struct TextRow: MustacheParent {
+    let fields: [String: String]
+
+    func child(named name: String) -> Any? { fields[name].map(Text.init(renderText:)) }
+
+    struct Text: MustacheCustomRenderable {
+        let renderText: String
+        var isNull: Bool { false }
     }
 }
 

@@ -63,6 +63,11 @@ public enum Paths {
     /// GET: the request form again, prefilled with the answers of an ended request.
     public static func requestAgain(_ id: String) -> String { myRequest(id) + "again/" }
     public static let myAccess = "/my/access/"
+    /// GET: the extension page of one of the person's assignments (the new end shown before
+    /// submitting); POST: ask for the extension.
+    public static func extendAccess(_ assignmentID: String) -> String { myAccess + segment(assignmentID) + "/extend" }
+    /// POST (field `reason`): the holder gives up one of their assignments ("I no longer need this").
+    public static func removeAccess(_ assignmentID: String) -> String { myAccess + segment(assignmentID) + "/remove" }
     /// GET: the requests waiting for the signed-in person's decision ("Pending" tab).
     public static let approvals = "/approvals/"
     /// GET: the stages the signed-in person was asked to decide that no longer wait for them.
@@ -71,6 +76,33 @@ public enum Paths {
     public static func approval(_ requestID: String) -> String { approvals + segment(requestID) + "/" }
     /// POST (fields `decision`, `stage`, `justification`): approve or deny the current stage.
     public static func decide(_ requestID: String) -> String { approval(requestID) + "decide" }
+
+    // MARK: Admin
+
+    /// GET: the catalogs the signed-in person has an admin role in (every catalog for a tenant admin).
+    public static let admin = "/admin/"
+    /// GET: one catalog's packages with their assignments and pending requests, and the forms the person's roles allow.
+    public static func adminCatalog(_ id: String) -> String { admin + "catalogs/" + segment(id) + "/" }
+    /// GET (query `policy`): the direct assignment form of a package; POST: assign.
+    public static func adminAssign(_ packageID: String) -> String { admin + "packages/" + segment(packageID) + "/assign" }
+    /// POST (field `reason`): an admin ends an assignment.
+    public static func adminRemove(_ assignmentID: String) -> String { admin + "assignments/" + segment(assignmentID) + "/remove" }
+    /// POST: an admin delivers again an assignment that is not fully delivered.
+    public static func adminReprocess(_ assignmentID: String) -> String { admin + "assignments/" + segment(assignmentID) + "/reprocess" }
+    /// POST (field `reason`): an admin cancels a request that waits for a decision.
+    public static func adminCancel(_ requestID: String) -> String { admin + "requests/" + segment(requestID) + "/cancel" }
+    /// GET: the governed guests and whether and when they are blocked or removed (tenant admins).
+    public static let adminGuests = admin + "guests/"
+    /// GET: the assignments of a catalog's packages as CSV (anyone who may see the catalog).
+    public static func adminCatalogAssignmentsCSV(_ id: String) -> String {
+        admin + "reports/catalogs/" + segment(id) + "/assignments.csv"
+    }
+    /// GET (tenant admins): the whole audit log as CSV.
+    public static let adminAuditCSV = admin + "reports/audit.csv"
+    /// GET (tenant admins): the whole audit log as JSON Lines.
+    public static let adminAuditJSONLines = admin + "reports/audit.jsonl"
+    /// GET (tenant admins): connected organizations, declared and proposed, as CSV.
+    public static let adminOrganizationsCSV = admin + "reports/organizations.csv"
 
     /// Every path the FastCGI handler owns, for the nginx configuration and its tests. A path here
     /// matches itself and everything below it.

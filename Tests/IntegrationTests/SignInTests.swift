@@ -72,10 +72,10 @@ struct SignInTests {
         #expect(page.status == 200)
         #expect(page.body.contains("Signed in as Allan Deyoung &lt;allan@contoso.example&gt;"))
         #expect(page.body.contains("You have not requested any access yet."))
-        // auth_request lets the signed-in person through to the handler (which has no admin page yet).
+        // auth_request lets the signed-in person through to the handler, which says which role is missing.
         let adminSignedIn = try http.get("/admin/", headers: cookie)
-        #expect(adminSignedIn.status == 404)
-        #expect(adminSignedIn.body.contains("There is no page at this address."))
+        #expect(adminSignedIn.status == 403)
+        #expect(adminSignedIn.body.contains("You have none of these roles."))
 
         // A cross-site sign-out is refused and the session lives on.
         let forgedOut = try http.post("/sign-out", form: "", headers: cookie.merging(["Origin": "https://evil.example"]) { a, _ in a })

@@ -4,11 +4,13 @@ import GatehouseMail
 import GatehouseModel
 import GatehouseSite
 import GatehouseStore
+import Governance
 import Handlers
 import Portal
 import Rendering
 import SiteGenerator
 import Testing
+import Workflow
 
 #if canImport(Glibc)
 import Glibc
@@ -442,4 +444,139 @@ final class ExamplePortal {
         nginx.stop()
         try? FileManager.default.removeItem(at: folder)
     }
+}
+
+// MARK: - Approval walks: mail as its reader sees it, sign-in that returns to a page, the sweep
+
+/// One delivered mail as its reader sees it: headers unfolded, the quoted-printable text decoded
+/// to UTF-8 with LF line ends. (Encoded-word headers are left encoded: the tests' subjects are ASCII.)
+struct ReceivedMail: CustomStringConvertible {
+    var to: String
+    var subject: String
+    var text: String
+
+    /// Reads an .eml file as `MailMessage.rfc5322` writes it.
+    init(eml: String) {
+        let split = eml.range(of: "\r\n\r\n")
+        let head = String(eml[..<(split?.lowerBound ?? eml.endIndex)]).replacingOccurrences(of: "\r\n ", with: " ")
+        var fields: [String: String] = [:]
+        for line in head.components(separatedBy: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            if fields[name] == nil { fields[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        to = fields["to"] ?? ""
+        subject = fields["subject"] ?? ""
+        text = Self.decodeQuotedPrintable(split.map { String(eml[$0.upperBound...]) } ?? "")
+            .replacingOccurrences(of: "\r\n", with: "\n")
+    }
+
+    /// Soft line breaks joined, `=XX` back to its byte, the bytes read as UTF-8.
+    static func decodeQuotedPrintable(_ body: String) -> String {
+        let input = Array(body.replacingOccurrences(of: "=\r\n", with: "").utf8)
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < input.count {
+            if input[index] == UInt8(ascii: "="), index + 2 < input.count,
+               let byte = UInt8(String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
+                bytes.append(byte)
+                index += 3
+            } else {
+                bytes.append(input[index])
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    var description: String { "To: \(to)\nSubject: \(subject)\n\n\(text)" }
+}
+
+extension ServedPortal {
+    /// The next unread mail to `recipient` whose subject is exactly `subject`, waiting up to 5 s for
+    /// it; it counts as read afterwards (for this and `nextMail(containing:)`).
+    func nextMail(to recipient: String, subject: String) throws -> ReceivedMail {
+        try nextMail(to: recipient, describedAs: "with the subject “\(subject)”") { $0.subject == subject }
+    }
+
+    /// The next unread mail to `recipient` that `matches`, waiting up to 5 s; the error lists the
+    /// unread subjects to that person.
+    func nextMail(to recipient: String, describedAs what: String, where matches: (ReceivedMail) -> Bool) throws
+        -> ReceivedMail
+    {
+        let deadline = Date().addingTimeInterval(5)
+        var seen: [String] = []
+        repeat {
+            seen = []
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: mailFolder.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".eml") && !lock.withLock({ readMails.contains(name) }) {
+                guard let eml = try? String(contentsOf: mailFolder.appendingPathComponent(name), encoding: .utf8) else { continue }
+                let mail = ReceivedMail(eml: eml)
+                guard mail.to.lowercased() == recipient.lowercased() else { continue }
+                if matches(mail) {
+                    lock.withLock { _ = readMails.insert(name) }
+                    return mail
+                }
+                seen.append(mail.subject)
+            }
+            usleep(20_000)
+        } while Date() < deadline
+        throw NginxFailure(message: "no new mail to \(recipient) \(what) arrived within 5 s; unread: \(seen)")
+    }
+
+    /// Signs `email` in from `browser` through the sign-in form with `return` = `path` (code from
+    /// the next unread sign-in mail, so other unread mail to the person stays unread), accepting the
+    /// terms when asked. Returns where the portal sends the person last.
+    @discardableResult
+    func signIn(_ email: String, in browser: Browser, returningTo path: String) throws -> String? {
+        let asked = try browser.post(Paths.signInCode, form: formPair("email", email) + "&" + formPair("return", path))
+        guard asked.status == 200 else { throw NginxFailure(message: "code request for \(email): \(asked.status)") }
+        let mail = try nextMail(to: email, describedAs: "with a sign-in code") { $0.subject.hasPrefix("Your sign-in code") }
+        guard let code = mail.text.firstMatch(of: /^ {4}(\d{6})$/.anchorsMatchLineEndings()) else {
+            throw NginxFailure(message: "no code in the mail to \(email): \(mail)")
+        }
+        let verified = try browser.post(
+            Paths.signInVerify, form: [formPair("email", email), formPair("code", String(code.1)), formPair("return", path)].joined(separator: "&"))
+        guard verified.status == 303, browser.cookie != nil else { throw NginxFailure(message: "sign-in of \(email): \(verified.status)") }
+        guard verified.header("Location")?.hasPrefix(Paths.signInTerms) == true else { return verified.header("Location") }
+        let accepted = try browser.post(Paths.signInTerms, form: formPair("return", path))
+        guard accepted.status == 303 else { throw NginxFailure(message: "terms for \(email): \(accepted.status)") }
+        return accepted.header("Location")
+    }
+
+    /// A new browser signed in as `email` (see `signIn(_:in:returningTo:)`), also when approval
+    /// mail to them is still unread.
+    func signedIn(_ email: String) throws -> Browser {
+        let browser = browser()
+        try signIn(email, in: browser, returningTo: Paths.myHome)
+        return browser
+    }
+
+    /// `gatehouse sweep` in process at the clock's time: a `Sweeper` on its own connection to the
+    /// portal's database file, with `Approvals` over the site the handler serves (`site`: the folder
+    /// given to `init`, nil for the repository's) and its base URL.
+    func sweep(site directory: URL? = nil) throws -> SweepReport {
+        let files = try SiteFiles.read(directory: (directory ?? NginxTests.repository.appendingPathComponent("site")).path)
+        let loaded = SiteLoader(today: try #require(CalendarDay("2026-11-23"))).load(files)
+        var site = try #require(loaded.site, "the site loads: \(loaded.diagnostics)")
+        site.tenant.baseURL = base
+        let approvals = Approvals(
+            site: site, calendar: try TenantCalendar(timeZoneIdentifier: site.tenant.timeZone),
+            newID: { UUID().uuidString.lowercased() })
+        let store = try Store(path: folder.appendingPathComponent("gatehouse.sqlite").path)
+        let logged = SweepLog()
+        let report = try Sweeper(store: store, approvals: approvals, log: { logged.append($0) }).run(now: clock.now)
+        if !logged.lines.isEmpty { throw NginxFailure(message: "the sweep logged: \(logged.lines)") }
+        return report
+    }
+}
+
+/// What a sweep logged (a failing request or assignment), from any thread.
+private final class SweepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+
+    var lines: [String] { lock.withLock { stored } }
+
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
 }
