@@ -15,9 +15,22 @@ extension Actions {
         guard case .signedIn(let person, _) = visitor else {
             return try signInRequired(request, visitor: visitor, returnTo: request.path)
         }
-        guard let (detail, assignment) = try store.read({ db -> (RequestDetail, AssignmentRecord?)? in
+        let calendarForWaiting = try tenantCalendar()
+        guard let (detail, assignment, waiting) = try store.read({ db -> (RequestDetail, AssignmentRecord?, Any)? in
             guard let detail = try db.requestDetail(id: id), detail.request.requestorEmail == person.email else { return nil }
-            return (detail, try db.assignments(of: person.email).first { $0.requestID == id })
+            // While pending: who decides the current stage and by when.
+            var waiting: Any = false
+            if detail.request.state == .pendingApproval, let loaded = try approvals.load(id, db: db),
+               let stage = loaded.progress.status.pendingStage {
+                let names = try loaded.progress.approvers.map { try approvals.displayName($0.email, db: db) }
+                let count = loaded.policy.approvalStages.count
+                waiting = [
+                    "who": (names.isEmpty ? "No approver could be found" : names.joined(separator: ", "))
+                        + (count > 1 ? " (stage \(stage) of \(count))" : ""),
+                    "deadline": loaded.engine.timeline(of: loaded.progress).map { calendarForWaiting.longDateAndTime($0.deadline) } ?? "—",
+                ]
+            }
+            return (detail, try db.assignments(of: person.email).first { $0.requestID == id }, waiting)
         }) else {
             return requestNotFound()
         }
@@ -44,6 +57,7 @@ extension Actions {
                 ]
             },
             "hasDecisions": !detail.decisions.isEmpty,
+            "waiting": waiting,
             "access": assignment.map { a -> [String: Any] in
                 ["start": calendar.longDateAndTime(a.startsAt), "end": a.endsAt.map(calendar.longEnd) ?? "no end date"]
             } ?? false,
@@ -124,10 +138,20 @@ extension Actions {
                 "package": packageName(a.packageID), "url": Paths.package(a.packageID),
                 "start": calendar.longDateAndTime(a.startsAt),
                 "end": end.map(calendar.longEnd) ?? "No end date",
+                "state": a.state == .delivered || a.state == .expired ? false : Self.stateName(RequestState(rawValue: a.state.rawValue) ?? .delivering),
             ]
         }
         let isActive = { (a: AssignmentRecord) in a.state != .expired && (a.endsAt.map { now < $0 } ?? true) }
-        let active = all.filter(isActive).map { row($0, end: $0.endsAt) }
+        let extensible = Set(all.filter(isActive).compactMap { a -> String? in
+            guard a.endsAt != nil, site.package(a.packageID)?.policy(a.policyID)?.lifecycle.extensionAllowed == true else { return nil }
+            return a.id
+        })
+        let active = all.filter(isActive).map { a -> [String: Any] in
+            var r = row(a, end: a.endsAt)
+            r["extend"] = extensible.contains(a.id) ? Paths.extendAccess(a.id) : false
+            r["remove"] = ["action": Paths.removeAccess(a.id), "reasonName": FormField.reason, "id": a.id] as [String: Any]
+            return r
+        }
         let ended = all.filter { !isActive($0) }.map { row($0, end: $0.endedAt ?? $0.endsAt) }
         return try views.page("my-access", title: "My access", [
             "active": active, "hasActive": !active.isEmpty, "ended": ended, "hasEnded": !ended.isEmpty,
@@ -145,8 +169,14 @@ extension Actions {
             let summary = package.description.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
             return ["name": package.name, "url": Paths.package(package.id), "summary": summary.isEmpty ? false : summary]
         }
+        let pending = try store.read { try $0.pendingApprovalCount(for: person.email) }
         return try views.page("my-home", title: "For you", [
             "name": person.displayName, "email": person.email, "packages": packages, "isEmpty": packages.isEmpty,
+            "pendingApprovals": pending == 0 ? false : [
+                "url": Paths.approvals,
+                "text": pending == 1 ? "1 request waits for your decision" : "\(pending) requests wait for your decision",
+            ],
+            "admin": AdminAuthorization(site: site).hasAnyRole(person.email) ? Paths.admin : false,
         ])
     }
 

@@ -31,6 +31,15 @@ import Testing
         // The requestor never sees their own request among approvals.
         #expect(h.get(Paths.approvals, cookie: ana).bodyText.contains("No request waits for your decision."))
 
+        // The requestor sees who decides and by when; the approver's own home says a request waits.
+        let waiting = h.get(Paths.myRequest(id), cookie: ana).bodyText
+        #expect(waiting.contains("<dt>Waiting for</dt><dd>Adele Vance</dd>"))
+        #expect(waiting.contains("<dt>Decision due by</dt>"))
+        let home = h.get(Paths.myHome, cookie: adele).bodyText
+        #expect(home.contains(#"<a href="/approvals/">1 request waits for your decision</a>"#))
+        #expect(home.contains(#"<a href="/admin/">Administration</a>"#), "Adele manages packages of a catalog")
+        #expect(!h.get(Paths.myHome, cookie: ana).bodyText.contains("Administration"))
+
         let page = h.get(Paths.approval(id), cookie: adele)
         #expect(page.status == .ok)
         let text = page.bodyText
