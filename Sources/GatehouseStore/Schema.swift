@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v3") { db in try db.execute(sql: v3) }
         migrator.registerMigration("v4") { db in try db.execute(sql: v4) }
         migrator.registerMigration("v5") { db in try db.execute(sql: v5) }
+        migrator.registerMigration("v6") { db in try db.execute(sql: v6) }
         return migrator
     }()
 
@@ -267,5 +268,11 @@ enum Schema {
     static let v5 = """
         DROP INDEX request_by_requestor;
         CREATE INDEX request_by_requestor ON request(requestor_email, created_at, state, package_id, policy_id, updated_at, id);
+        """
+
+    /// Ending or extending an assignment looks up its extend and remove requests: without this
+    /// index each lookup scanned every request (the lifecycle sweep over 10,000 expiries crawled).
+    static let v6 = """
+        CREATE INDEX request_by_assignment ON request(assignment_id) WHERE assignment_id IS NOT NULL;
         """
 }
