@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
-.PHONY: help deps build check site run test bench-site bench-handler bench-approvals clean
+.PHONY: help deps build check site run test bench-site bench-handler bench-approvals bench-lifecycle clean
 
 SWIFT   ?= swift
 # SwiftPM's build folder; a second checkout or tool can use its own (SCRATCH=.build-mine).
@@ -54,6 +54,7 @@ help:
 	@echo "make bench-site   time a 10,000-package build against hugo"
 	@echo "make bench-handler  wrk through nginx: gatehouse serve vs the C libfcgi + SQLite reference"
 	@echo "make bench-approvals  approval pages (wrk through nginx, vs the C reference) and gatehouse sweep at scale"
+	@echo "make bench-lifecycle  gatehouse sweep ending and reminding assignments among 1,000,000"
 	@echo "make clean        remove public/, var/ and build products"
 
 deps:
@@ -136,6 +137,16 @@ bench-approvals: deps
 	@$(SWIFT) build --quiet -c release --product gatehouse --scratch-path $(SCRATCH)
 	@python3 Tests/bench/bench_approvals.py --gatehouse $(SCRATCH)/release/gatehouse --work var/bench-approvals \
 	  --baseline ../shared/bench-baseline $(BENCH_APPROVALS_ARGS)
+
+# Options for bench_lifecycle.py, e.g. a quick try: make bench-lifecycle BENCH_LIFECYCLE_ARGS=--quick
+BENCH_LIFECYCLE_ARGS ?=
+
+bench-lifecycle: deps
+	@$(call install_missing,python3 tzdata time)
+	@echo "Building gatehouse in release mode"
+	@$(SWIFT) build --quiet -c release --product gatehouse --scratch-path $(SCRATCH)
+	@python3 Tests/bench/bench_lifecycle.py --gatehouse $(SCRATCH)/release/gatehouse --work var/bench-lifecycle \
+	  $(BENCH_LIFECYCLE_ARGS)
 
 clean:
 	rm -rf public var
