@@ -21,8 +21,17 @@ public protocol MailQueue: Sendable {
     func due(now: Date) throws -> [QueuedMail]
     /// Records a delivery; the message is never handed out again.
     func markSent(id: Int64, at: Date) throws
+    /// Records several deliveries at once (the store does it in one transaction).
+    func markSent(ids: [Int64], at: Date) throws
     /// Counts one more failed attempt with its reason; `nextAttempt` nil means given up for good.
     func markFailed(id: Int64, error: String, nextAttempt: Date?) throws
+}
+
+extension MailQueue {
+    /// One `markSent(id:at:)` per message.
+    public func markSent(ids: [Int64], at: Date) throws {
+        for id in ids { try markSent(id: id, at: at) }
+    }
 }
 
 /// What happened to one message in a `MailSender` pass, for the log.
@@ -48,21 +57,34 @@ public struct MailSender: Sendable {
     }
 
     /// One pass over what is due at `now`; queue errors stop the pass and are rethrown.
+    ///
+    /// The messages delivered are recorded together at the end of the pass (one transaction, not
+    /// one per message); a crash before that delivers them again, which at-least-once allows.
     @discardableResult
     public func deliverDue(now: Date) throws -> [DeliveryOutcome] {
         var outcomes: [DeliveryOutcome] = []
-        for queued in try queue.due(now: now) {
-            do {
-                try transport.deliver(queued.mail)
-                try queue.markSent(id: queued.id, at: now)
-                outcomes.append(.sent(id: queued.id))
-            } catch let failure as DeliveryError {
-                let next = retry.nextAttempt(afterFailedAttempt: queued.attempts + 1, failedAt: now)
-                try queue.markFailed(id: queued.id, error: failure.message, nextAttempt: next)
-                outcomes.append(next.map { .willRetry(id: queued.id, error: failure.message, at: $0) }
-                    ?? .gaveUp(id: queued.id, error: failure.message))
+        let due = try queue.due(now: now)
+        let results = transport.deliver(due.map(\.mail))
+        var sent: [Int64] = []
+        do {
+            for (queued, result) in zip(due, results) {
+                switch result {
+                case .success:
+                    sent.append(queued.id)
+                    outcomes.append(.sent(id: queued.id))
+                case .failure(let failure):
+                    let next = retry.nextAttempt(afterFailedAttempt: queued.attempts + 1, failedAt: now)
+                    try queue.markFailed(id: queued.id, error: failure.message, nextAttempt: next)
+                    outcomes.append(next.map { .willRetry(id: queued.id, error: failure.message, at: $0) }
+                        ?? .gaveUp(id: queued.id, error: failure.message))
+                }
             }
+        } catch {
+            // The pass stops, but what went out is still recorded, if the queue lets us.
+            try? queue.markSent(ids: sent, at: now)
+            throw error
         }
+        if !sent.isEmpty { try queue.markSent(ids: sent, at: now) }
         return outcomes
     }
 }

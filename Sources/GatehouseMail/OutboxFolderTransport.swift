@@ -35,7 +35,29 @@ public struct OutboxFolderTransport: MailTransport {
     }
 
     public func deliver(_ mail: ComposedMail) throws(DeliveryError) {
-        try Self.makeFolder(folder.path)
+        try deliver([mail])[0].get()
+    }
+
+    /// Writes each message (flushed to disk), then flushes the folder once, so a batch costs one
+    /// directory sync rather than one per message.
+    public func deliver(_ mails: [ComposedMail]) -> [Result<Void, DeliveryError>] {
+        guard !mails.isEmpty else { return [] }
+        do throws(DeliveryError) {
+            try Self.makeFolder(folder.path)
+        } catch {
+            return mails.map { _ in .failure(error) }
+        }
+        let results = mails.map { mail in Result { () throws(DeliveryError) in try place(mail) } }
+        // Persist the renames themselves, so a message marked sent survives a crash.
+        let directory = open(folder.path, O_RDONLY)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+        return results
+    }
+
+    private func place(_ mail: ComposedMail) throws(DeliveryError) {
         let target = fileURL(for: mail)
         let temporary = folder.appendingPathComponent("." + target.lastPathComponent + ".tmp")
         try Self.writeFile(mail.data, to: temporary.path, describedAs: target.path)
@@ -43,12 +65,6 @@ public struct OutboxFolderTransport: MailTransport {
             let reason = Self.systemError()
             unlink(temporary.path)
             throw DeliveryError("could not move the message into \(target.path): \(reason)")
-        }
-        // Persist the rename itself, so a message marked sent survives a crash.
-        let directory = open(folder.path, O_RDONLY)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
         }
     }
 

@@ -40,6 +40,13 @@ public struct StoreMailQueue: MailQueue {
         try store.write { try $0.markMailSent(id: id, at: at) }
     }
 
+    /// Marks the rows sent, in one transaction.
+    public func markSent(ids: [Int64], at: Date) throws {
+        try store.write { db in
+            for id in ids { try db.markMailSent(id: id, at: at) }
+        }
+    }
+
     /// Counts a failed attempt; nil `nextAttempt` gives up.
     public func markFailed(id: Int64, error: String, nextAttempt: Date?) throws {
         try store.write { try $0.markMailFailed(id: id, error: error, nextAttemptAt: nextAttempt) }
@@ -67,27 +74,43 @@ public final class MailPump: @unchecked Sendable {
         self.log = log
     }
 
-    /// One pass now, logging each outcome; queue errors are logged, not thrown.
+    /// Passes until nothing is due (a pass takes at most the queue's batch), logging each
+    /// outcome; queue errors are logged, not thrown. A burst of sign-in codes goes out at once
+    /// instead of one batch per interval.
     public func deliverOnce() {
+        for _ in 0..<Self.maxPassesPerWake where deliverPass() > 0 {
+            if condition.withLock({ stopping }) { break }
+        }
+    }
+
+    /// Bounds the passes of one wake, should a transport keep handing back due messages.
+    static let maxPassesPerWake = 100
+
+    /// One pass; returns how many messages it handled.
+    private func deliverPass() -> Int {
         do {
-            for outcome in try sender.deliverDue(now: clock()) {
+            let outcomes = try sender.deliverDue(now: clock())
+            for outcome in outcomes {
                 switch outcome {
                 case .sent(let id): log("mail \(id): delivered")
                 case .willRetry(let id, let error, let at): log("mail \(id): delivery failed (\(error)); retrying at \(at)")
                 case .gaveUp(let id, let error): log("mail \(id): delivery failed (\(error)); giving up")
                 }
             }
+            return outcomes.count
         } catch {
             log("mail delivery pass failed: \(error)")
+            return 0
         }
     }
 
-    /// Starts the background thread.
-    public func start() {
+    /// Starts the background thread; `prepare` runs first on it (the handler lowers its priority).
+    public func start(prepare: @escaping @Sendable () -> Void = {}) {
         condition.lock()
         running = true
         condition.unlock()
         let thread = Thread { [self] in
+            prepare()
             while true {
                 deliverOnce()
                 condition.lock()

@@ -154,3 +154,27 @@ import Testing
         #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.isEmpty)
     }
 }
+
+@Suite struct MailPumpTests {
+    @Test func oneWakeDeliversABacklogLargerThanABatchWithOneCommitPerPass() throws {
+        let h = try Harness()
+        try h.store.write { db in
+            for index in 0..<250 {
+                try db.enqueueMail(
+                    OutgoingMail(recipient: "p\(index)@contoso.example", subject: "Note \(index)", body: "Hello", kind: "test"),
+                    at: h.clock.now)
+            }
+        }
+        let mailFolder = h.folder.appendingPathComponent("mail")
+        let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
+        let pump = MailPump(
+            sender: MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder)), clock: { [clock = h.clock] in clock.now })
+        let before = h.store.commitStatistics.commits
+        pump.deliverOnce()
+        let files = try FileManager.default.contentsOfDirectory(atPath: mailFolder.path).filter { $0.hasSuffix(".eml") }
+        #expect(files.count == 250)
+        #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.isEmpty)
+        // The outbox hands out 100 per pass: three passes, each recording its deliveries in one commit.
+        #expect(h.store.commitStatistics.commits - before == 3)
+    }
+}
