@@ -90,6 +90,7 @@ public final class FastCGIServer: @unchecked Sendable {
 
     private let listener: Listener
     private let workers: Int
+    private let workerNice: Int32
     private let maxBodyBytes: Int
     private let handler: @Sendable (FastCGIRequest) -> FastCGIResponse
     let log: @Sendable (String) -> Void
@@ -99,13 +100,18 @@ public final class FastCGIServer: @unchecked Sendable {
 
     /// - Parameters:
     ///   - maxBodyBytes: larger bodies are answered with 413 without calling the handler.
+    ///   - workerNice: added to the worker threads' nice value (Linux keeps it per thread). A
+    ///     positive value lets threads started before `run`, such as the store's writer, go first
+    ///     when the CPUs are busy: every post waits for the writer, while a page render waits only
+    ///     for itself.
     public init(
-        listener: Listener, workers: Int = 2, maxBodyBytes: Int = 64 * 1024,
+        listener: Listener, workers: Int = 2, maxBodyBytes: Int = 64 * 1024, workerNice: Int32 = 0,
         log: @escaping @Sendable (String) -> Void = FastCGIServer.logToStandardError,
         handler: @escaping @Sendable (FastCGIRequest) -> FastCGIResponse
     ) {
         self.listener = listener
         self.workers = max(1, workers)
+        self.workerNice = max(0, min(19, workerNice))
         self.maxBodyBytes = maxBodyBytes
         self.handler = handler
         self.log = log
@@ -180,7 +186,18 @@ public final class FastCGIServer: @unchecked Sendable {
 
     private var isStopping: Bool { state.withLock { stopping } }
 
+    /// Adds `increment` to the calling thread's nice value (Linux keeps it per thread; at most 19).
+    /// Returns why not when the system refuses.
+    @discardableResult
+    public static func lowerCurrentThreadPriority(by increment: Int32) -> String? {
+        guard increment > 0 else { return nil }
+        return gatehouse_lower_thread_priority(increment) == 0 ? nil : String(cString: strerror(errno))
+    }
+
     private func serve(on fd: Int32) {
+        if let failure = Self.lowerCurrentThreadPriority(by: workerNice) {
+            log("fastcgi: cannot lower the worker thread's priority: \(failure)")
+        }
         var request = FCGX_Request()
         guard FCGX_InitRequest(&request, fd, 0) == 0 else {
             log("fastcgi: cannot initialize a request on fd \(fd)")

@@ -43,7 +43,10 @@ struct Serve: ParsableCommand {
     var inheritedSocket = false
 
     @Option(name: .long, help: ArgumentHelp("Worker threads answering requests.", valueName: "n"))
-    var workers = 4
+    var workers = 16
+
+    @Option(name: .long, help: ArgumentHelp("Nice value added to the worker threads, so that the store's writer thread, which every post waits for, runs first when the CPUs are busy (0 to 19).", valueName: "n"))
+    var workerNice = 5
 
     @Option(name: .long, help: ArgumentHelp("Where outgoing mail is written as .eml files.", valueName: "dir"))
     var mailDir = "var/mail"
@@ -65,6 +68,7 @@ struct Serve: ParsableCommand {
             throw ValidationError("--socket-mode '\(socketMode)' is not an octal mode such as 660")
         }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard (0...19).contains(workerNice) else { throw ValidationError("--worker-nice must be between 0 and 19") }
         guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard mailInterval > 0 else { throw ValidationError("--mail-interval must be positive") }
         if let mailCommand, mailCommand.split(separator: " ").isEmpty {
@@ -103,7 +107,9 @@ struct Serve: ParsableCommand {
         }
 
         let pump = MailPump(sender: try mailSender(store: store, tenant: model.tenant, log: log), interval: mailInterval, log: log)
-        let server = FastCGIServer(listener: listener, workers: workers, maxBodyBytes: maxBody, log: log) { request in
+        let server = FastCGIServer(
+            listener: listener, workers: workers, maxBodyBytes: maxBody, workerNice: Int32(workerNice), log: log
+        ) { request in
             app.respond(params: request.params, body: request.body).fastCGI
         }
         do {
@@ -113,12 +119,13 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         server.stopOnTerminationSignals()
-        pump.start()
+        // Mail is background work: under load, posts and pages go first and the outbox drains after.
+        pump.start { FastCGIServer.lowerCurrentThreadPriority(by: 10) }
         log("gatehouse serve: \(inheritedSocket ? "inherited socket" : socket), \(workers) workers, database \(db), "
             + (mailCommand.map { "mail through '\($0)'" } ?? "mail to \(mailDir)/"))
         defer { pump.stop() }
         try server.run()
-        log("gatehouse serve: stopped")
+        log("gatehouse serve: stopped; store: \(store.commitSummary)")
     }
 
     /// The model in `site`, or exit with its diagnostics: `command` does not start on a site with errors.

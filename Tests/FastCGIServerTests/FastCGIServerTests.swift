@@ -144,6 +144,38 @@ struct FastCGIClient {
         }
     }
 
+    @Test func workerThreadsRunAtTheRequestedLowerPriority() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gh-fcgi-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("s.sock").path
+        // Linux keeps the nice value per thread: PRIO_PROCESS with 0 reads the calling thread's.
+        let server = FastCGIServer(
+            listener: .unixSocket(path: path, mode: 0o660, group: nil), workers: 2, workerNice: 3, log: { _ in }
+        ) { _ in
+            FastCGIResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array("\(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))".utf8))
+        }
+        try server.open()
+        // The server is started from a thread of known priority, as `gatehouse serve` starts it from main.
+        let started = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        let base = LockedArray()
+        Thread {
+            base.append("\(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))")
+            started.signal()
+            try? server.run()
+            done.signal()
+        }.start()
+        started.wait()
+        defer {
+            server.shutdown()
+            #expect(done.wait(timeout: .now() + 5) == .success)
+        }
+        let reply = try FastCGIClient(path: path).send(params: ["REQUEST_METHOD": "GET", "DOCUMENT_URI": "/"], body: [])
+        let starter = Int(base.values[0])!
+        #expect(reply.hasSuffix("\r\n\r\n\(min(19, starter + 3))"))
+    }
+
     @Test func servesConcurrentClients() throws {
         try withServer { client in
             let replies = LockedArray()

@@ -336,7 +336,7 @@ class Stack:
     def serve_args(self, db, workers, inherited=False):
         a = [os.path.abspath(self.args.gatehouse), "serve", "--site", self.args.site, "--templates",
              self.args.templates, "--db", db, "--mail-dir", os.path.join(self.work, "mail"),
-             "--workers", str(workers)]
+             "--workers", str(workers)] + (["--mail-interval", os.environ["BENCH_MAIL_INTERVAL"]] if os.environ.get("BENCH_MAIL_INTERVAL") else [])
         return a + (["--inherited-socket"] if inherited else ["--socket", self.socket])
 
     def start_serve(self, db, variant):
@@ -717,8 +717,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds per timed run")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--workers", type=int, default=4, help="gatehouse serve worker threads for the main runs")
-    ap.add_argument("--variants", default="t1,t2,p2",
+    ap.add_argument("--workers", type=int, default=16, help="gatehouse serve worker threads for the main runs")
+    ap.add_argument("--variants", default="t4,t32,p2",
                     help="extra POST runs: tN = one process with N threads, pN = N one-thread processes "
                          "(spawn-fcgi); empty for none")
     ap.add_argument("--variant-runs", type=int, default=None, help="runs per variant (default: --runs)")
