@@ -11,9 +11,15 @@ public struct RandomSource: Sendable {
     }
 
     /// `SystemRandomNumberGenerator`: getrandom(2) on Linux, arc4random on Darwin.
+    /// Eight bytes per draw: a draw is a system call.
     public static let system = RandomSource { count in
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var out: [UInt8] = []
+        out.reserveCapacity(count + 8)
+        while out.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { out.append(contentsOf: $0) }
+        }
+        return Array(out.prefix(count))
     }
 
     /// A repeatable sequence (SplitMix64) for tests; never for production.

@@ -76,8 +76,8 @@ extension Actions {
         let keys = idempotencyKeys(form: form, body: request.body, email: person.email, package: package.id, policy: policy.id, now: now)
         let eligibility = Eligibility(site: site)
         let baseRequestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
-        let requestID = random.token()
-        let assignmentID = random.token()
+        let requestID = random.recordID(at: now)
+        let assignmentID = random.recordID(at: now)
 
         // Everything that only reads, checks or composes runs in a read transaction, which does not
         // hold SQLite's single write lock: replays, blocks, validation, the JSON columns and the mail.
@@ -285,8 +285,13 @@ final class SnapshotCache: Sendable {
 }
 
 extension RandomSource {
-    /// 128 random bits as 32 lowercase hex digits: request, assignment and form-token ids.
+    /// 128 random bits as 32 lowercase hex digits: form tokens.
     func token() -> String {
         Hashing.hex(bytes(16))
+    }
+
+    /// A request or assignment id that sorts by creation time (``RecordID``).
+    func recordID(at date: Date) -> String {
+        RecordID.make(at: date, random: bytes(RecordID.randomByteCount))
     }
 }

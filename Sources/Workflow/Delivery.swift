@@ -85,9 +85,9 @@ public struct Delivery: Sendable {
                     at: now, actor: "system", subjectKind: "organization", subjectID: snapshot.requestor.domain,
                     action: "proposed", after: "proposed", reason: "first approved request \(request.id) from this domain"))
             }
+            // Only external people are guests; an internal requestor has nothing to restore.
+            try Guests(site: site, calendar: calendar).assignmentDelivered(email: request.requestorEmail, db: db, now: now)
         }
-
-        try Guests(site: site, calendar: calendar).assignmentDelivered(email: request.requestorEmail, db: db, now: now)
 
         // Through connectors, "you now have access" waits until they all answered (ConnectorPlan.settle).
         if policy.notifications.requestor, !awaitsConnector {

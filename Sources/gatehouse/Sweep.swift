@@ -65,9 +65,9 @@ struct Sweep: ParsableCommand {
         if report.failed > 0 { throw ExitCode(1) }
     }
 
-    /// 128 random bits as 32 lowercase hex digits, like the handler's ids.
+    /// A request or assignment id like the handler's: time-ordered, 80 random bits (``RecordID``).
     @Sendable static func newID() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return RecordID.make(at: Date(), random: (0..<RecordID.randomByteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
