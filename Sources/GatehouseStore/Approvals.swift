@@ -197,7 +197,7 @@ extension StoreReader {
                 SELECT id FROM request WHERE next_check_at IS NOT NULL AND next_check_at <= ?
                 ORDER BY next_check_at, id LIMIT ?
                 """),
-            arguments: [now, limit])
+            arguments: [now.stored, limit])
     }
 
     /// Assignments waiting in `delivering` whose start has come, earliest first.
@@ -207,7 +207,7 @@ extension StoreReader {
                 SELECT * FROM assignment WHERE state = 'delivering' AND starts_at <= ?
                 ORDER BY starts_at, id LIMIT ?
                 """),
-            arguments: [now, limit]
+            arguments: [now.stored, limit]
         ).map(AssignmentRecord.init(row:))
     }
 }
@@ -236,8 +236,9 @@ extension StoreWriter {
             WHERE id = :id
             """
         ).execute(arguments: [
-            "state": s.state.rawValue, "stage": s.currentStage, "started": s.stageStartedAt, "escalated": s.escalated,
-            "reminders": s.remindersSent, "next": s.nextCheckAt, "deadline": s.stageDeadline, "at": at, "id": requestID,
+            "state": s.state.rawValue, "stage": s.currentStage, "started": s.stageStartedAt?.stored,
+            "escalated": s.escalated, "reminders": s.remindersSent, "next": s.nextCheckAt?.stored,
+            "deadline": s.stageDeadline?.stored, "at": at.stored, "id": requestID,
         ])
         if db.changesCount == 0 { throw StoreError.requestNotFound(id: requestID) }
     }
@@ -245,7 +246,7 @@ extension StoreWriter {
     /// Sets only when the sweep must look at a request next (nil: nothing planned).
     public func setNextCheck(requestID: String, at next: Date?) throws {
         try db.cachedStatement(sql: "UPDATE request SET next_check_at = ? WHERE id = ?")
-            .execute(arguments: [next, requestID])
+            .execute(arguments: [next?.stored, requestID])
     }
 
     /// Adds approvers to a stage; a person already listed for that stage keeps their first role.
@@ -255,7 +256,8 @@ extension StoreWriter {
             ON CONFLICT (request_id, stage, email) DO NOTHING
             """)
         for a in approvers {
-            try statement.execute(arguments: [a.requestID, a.stage, normalized(a.email), a.role.rawValue, a.addedAt])
+            try statement.execute(
+                arguments: [a.requestID, a.stage, normalized(a.email), a.role.rawValue, a.addedAt.stored])
         }
     }
 }
@@ -284,7 +286,7 @@ extension StoreWriter {
             INSERT INTO proposed_organization (domain, first_request_id, created_at) VALUES (?, ?, ?)
             ON CONFLICT (domain) DO NOTHING
             """
-        ).execute(arguments: [normalized(domain), requestID, at])
+        ).execute(arguments: [normalized(domain), requestID, at.stored])
         return db.changesCount == 1
     }
 }

@@ -157,15 +157,15 @@ extension StoreWriter {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).execute(arguments: [
-            a.id, a.requestID, normalized(a.email), a.packageID, a.policyID, a.state.rawValue, a.startsAt,
-            a.endsAt, a.endedAt, a.endReason,
+            a.id, a.requestID, normalized(a.email), a.packageID, a.policyID, a.state.rawValue, a.startsAt.stored,
+            a.endsAt?.stored, a.endedAt?.stored, a.endReason,
         ])
         for g in grants {
             try db.cachedStatement(sql: """
                 INSERT INTO resource_grant (assignment_id, resource_id, role, state, updated_at)
                 VALUES (?, ?, ?, ?, ?)
                 """
-            ).execute(arguments: [a.id, g.resourceID, g.role, g.state.rawValue, at])
+            ).execute(arguments: [a.id, g.resourceID, g.role, g.state.rawValue, at.stored])
         }
     }
 
@@ -184,7 +184,7 @@ extension StoreWriter {
             UPDATE resource_grant SET state = ?, updated_at = ?
             WHERE assignment_id = ? AND resource_id = ? AND role = ?
             """
-        ).execute(arguments: [state.rawValue, at, assignmentID, resourceID, role])
+        ).execute(arguments: [state.rawValue, at.stored, assignmentID, resourceID, role])
         if db.changesCount == 0 {
             throw StoreError.grantNotFound(assignmentID: assignmentID, resourceID: resourceID, role: role)
         }
@@ -198,13 +198,13 @@ extension StoreWriter {
             UPDATE assignment SET state = 'expired', ended_at = ?, end_reason = ?
             WHERE id = ? AND state != 'expired'
             """
-        ).execute(arguments: [at, reason, id])
+        ).execute(arguments: [at.stored, reason, id])
         guard let ended = try assignment(id: id) else { throw StoreError.assignmentNotFound(id: id) }
         try db.cachedStatement(sql: """
             UPDATE resource_grant SET state = 'revoked', updated_at = ?
             WHERE assignment_id = ? AND state != 'revoked'
             """
-        ).execute(arguments: [at, id])
+        ).execute(arguments: [at.stored, id])
         return ended
     }
 }

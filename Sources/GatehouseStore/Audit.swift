@@ -70,7 +70,7 @@ extension StoreWriter {
                 INSERT INTO audit (at, actor, subject_kind, subject_id, action, value_before, value_after, reason)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [e.at, e.actor, e.subjectKind, e.subjectID, e.action, e.before, e.after, e.reason])
+        ).execute(arguments: [e.at.stored, e.actor, e.subjectKind, e.subjectID, e.action, e.before, e.after, e.reason])
         return db.lastInsertedRowID
     }
 }

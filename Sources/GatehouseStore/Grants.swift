@@ -59,7 +59,7 @@ extension StoreReader {
                 WHERE g.next_attempt_at IS NOT NULL AND g.next_attempt_at <= ?
                 ORDER BY g.next_attempt_at, g.id LIMIT ?
                 """),
-            arguments: [now, limit]
+            arguments: [now.stored, limit]
         ).map(GrantAttempt.init(row:))
     }
 
@@ -97,7 +97,7 @@ extension StoreReader {
                     AND g.resource_id = ? AND g.role = ? AND g.state IN ('pending', 'active')
                 ORDER BY a.id
                 """),
-            arguments: [normalized(email), now, assignmentID, resourceID, role])
+            arguments: [normalized(email), now.stored, assignmentID, resourceID, role])
     }
 
     /// Assignments waiting for their scheduled start at `now`: `delivering`, started by then, and
@@ -110,7 +110,7 @@ extension StoreReader {
                         SELECT 1 FROM resource_grant g WHERE g.assignment_id = assignment.id AND g.next_attempt_at IS NOT NULL)
                 ORDER BY starts_at, id LIMIT ?
                 """),
-            arguments: [now, limit]
+            arguments: [now.stored, limit]
         ).map(AssignmentRecord.init(row:))
     }
 
@@ -131,7 +131,7 @@ extension StoreWriter {
             UPDATE resource_grant SET next_attempt_at = ?, attempts = 0, last_error = NULL
             WHERE assignment_id = ? AND state = 'pending'
             """
-        ).execute(arguments: [at, assignmentID])
+        ).execute(arguments: [at.stored, assignmentID])
     }
 
     /// Writes a grant's state and connector columns; `updated_at` becomes `at` when the state changes.
@@ -149,7 +149,8 @@ extension StoreWriter {
                 WHERE id = ? AND next_attempt_at = ?
                 """
             ).execute(arguments: [
-                state.rawValue, at, state.rawValue, attempts, nextAttemptAt, lastError, id, expectedNextAttempt,
+                state.rawValue, at.stored, state.rawValue, attempts, nextAttemptAt?.stored, lastError, id,
+                expectedNextAttempt.stored,
             ])
         } else {
             try db.cachedStatement(sql: """
@@ -157,7 +158,9 @@ extension StoreWriter {
                     state = ?, attempts = ?, next_attempt_at = ?, last_error = ?
                 WHERE id = ?
                 """
-            ).execute(arguments: [state.rawValue, at, state.rawValue, attempts, nextAttemptAt, lastError, id])
+            ).execute(arguments: [
+                state.rawValue, at.stored, state.rawValue, attempts, nextAttemptAt?.stored, lastError, id,
+            ])
         }
         return db.changesCount > 0
     }
@@ -170,7 +173,7 @@ extension StoreWriter {
             UPDATE resource_grant SET next_attempt_at = ?
             WHERE id = ? AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?
             """
-        ).execute(arguments: [until, id, now])
+        ).execute(arguments: [until.stored, id, now.stored])
         guard db.changesCount > 0 else { return nil }
         return try grantAttempt(id: id)
     }

@@ -41,7 +41,7 @@ extension StoreReader {
                 SELECT email FROM person WHERE remove_at IS NOT NULL AND removed_at IS NULL AND remove_at <= ?
                 ORDER BY remove_at, email LIMIT ?
                 """),
-            arguments: [now, limit])
+            arguments: [now.stored, limit])
     }
 }
 
@@ -49,13 +49,13 @@ extension StoreWriter {
     /// Records that a guest lost their last assignment at `at`, and when they are to be removed.
     public func setGuestLoss(email: String, at: Date?, removeAt: Date?) throws {
         try db.cachedStatement(sql: "UPDATE person SET lost_last_assignment_at = ?, remove_at = ? WHERE email = ?")
-            .execute(arguments: [at, removeAt, normalized(email)])
+            .execute(arguments: [at?.stored, removeAt?.stored, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 
     /// Marks a guest removed from the tenant at `at`; their row stays for the history of their requests.
     public func markRemoved(email: String, at: Date) throws {
         try db.cachedStatement(sql: "UPDATE person SET removed_at = ? WHERE email = ? AND removed_at IS NULL")
-            .execute(arguments: [at, normalized(email)])
+            .execute(arguments: [at.stored, normalized(email)])
     }
 }

@@ -23,7 +23,7 @@ extension StoreReader {
                 SELECT * FROM assignment WHERE next_check_at IS NOT NULL AND next_check_at <= ?
                 ORDER BY next_check_at, id LIMIT ?
                 """),
-            arguments: [now, limit]
+            arguments: [now.stored, limit]
         ).map(AssignmentLifecycleRecord.init(row:))
     }
 
@@ -73,7 +73,7 @@ extension StoreWriter {
     /// Sets when the sweep looks at an assignment next and how many extension reminders were sent.
     public func setAssignmentLifecycle(id: String, nextCheckAt: Date?, remindersSent: Int) throws {
         try db.cachedStatement(sql: "UPDATE assignment SET next_check_at = ?, reminders_sent = ? WHERE id = ?")
-            .execute(arguments: [nextCheckAt, remindersSent, id])
+            .execute(arguments: [nextCheckAt?.stored, remindersSent, id])
         if db.changesCount == 0 { throw StoreError.assignmentNotFound(id: id) }
     }
 
@@ -89,7 +89,7 @@ extension StoreWriter {
             UPDATE assignment SET ends_at = ?, next_check_at = ?, reminders_sent = 0
             WHERE id = ? AND state != 'expired'
             """
-        ).execute(arguments: [endsAt, nextCheckAt, id])
+        ).execute(arguments: [endsAt?.stored, nextCheckAt?.stored, id])
         if db.changesCount == 0 { throw StoreError.assignmentNotFound(id: id) }
     }
 }

@@ -47,7 +47,7 @@ extension StoreReader {
                 SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, id LIMIT ?
                 """),
-            arguments: [now, limit]
+            arguments: [now.stored, limit]
         ).map(MailRecord.init(row:))
     }
 
@@ -73,7 +73,7 @@ extension StoreWriter {
             INSERT INTO outbox (created_at, recipient, subject, body, kind, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?)
             """
-        ).execute(arguments: [at, mail.recipient, mail.subject, mail.body, mail.kind, at])
+        ).execute(arguments: [at.stored, mail.recipient, mail.subject, mail.body, mail.kind, at.stored])
         return db.lastInsertedRowID
     }
 
@@ -83,7 +83,7 @@ extension StoreWriter {
             UPDATE outbox SET sent_at = ?, next_attempt_at = NULL, attempts = attempts + 1
             WHERE id = ?
             """
-        ).execute(arguments: [at, id])
+        ).execute(arguments: [at.stored, id])
         if db.changesCount == 0 { throw StoreError.mailNotFound(id: id) }
     }
 
@@ -93,7 +93,7 @@ extension StoreWriter {
             UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
             WHERE id = ?
             """
-        ).execute(arguments: [error, nextAttemptAt, id])
+        ).execute(arguments: [error, nextAttemptAt?.stored, id])
         if db.changesCount == 0 { throw StoreError.mailNotFound(id: id) }
     }
 }

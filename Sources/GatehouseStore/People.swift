@@ -57,14 +57,14 @@ extension StoreWriter {
                 is_external = excluded.is_external,
                 last_sign_in_at = excluded.last_sign_in_at
             """
-        ).execute(arguments: [email, displayName, isExternal, at])
+        ).execute(arguments: [email, displayName, isExternal, at.stored])
         return try person(email: email)!
     }
 
     /// Records that the person accepted the terms of use `version` at `at`.
     public func recordTermsAccepted(email: String, version: String, at: Date) throws {
         try db.cachedStatement(sql: "UPDATE person SET terms_accepted_at = ?, terms_version = ? WHERE email = ?")
-            .execute(arguments: [at, version, normalized(email)])
+            .execute(arguments: [at.stored, version, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 
@@ -74,7 +74,7 @@ extension StoreWriter {
             UPDATE person SET governed_guest_since = coalesce(governed_guest_since, ?), is_governed_guest = 1
             WHERE email = ?
             """
-        ).execute(arguments: [since, normalized(email)])
+        ).execute(arguments: [since.stored, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 

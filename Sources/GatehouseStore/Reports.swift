@@ -109,8 +109,8 @@ extension StoreReader {
                 ORDER BY a.id LIMIT :limit
                 """),
             arguments: [
-                "after": afterID, "since": filter.since, "until": filter.until, "package": filter.packageID,
-                "person": filter.person.map(normalized), "limit": limit,
+                "after": afterID, "since": filter.since?.stored, "until": filter.until?.stored,
+                "package": filter.packageID, "person": filter.person.map(normalized), "limit": limit,
             ]
         ).map(AuditRecord.init(row:))
     }

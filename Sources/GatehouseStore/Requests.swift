@@ -293,8 +293,8 @@ extension StoreWriter {
         ).execute(arguments: [
             r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
             r.packageID, r.policyID, r.policySnapshot, r.language, r.justification, r.answers,
-            r.requestedStart, r.requestedEnd, r.state.rawValue, r.currentStage, r.escalated, r.createdAt,
-            r.updatedAt,
+            r.requestedStart?.stored, r.requestedEnd?.stored, r.state.rawValue, r.currentStage, r.escalated,
+            r.createdAt.stored, r.updatedAt.stored,
         ])
         if db.changesCount == 1 { return .created(id: r.id) }
         let existing = try String.fetchOne(
@@ -316,7 +316,9 @@ extension StoreWriter {
                 WHERE id = ? AND (? IS NULL OR state = ?)
                 RETURNING *
                 """),
-            arguments: [state.rawValue, currentStage, escalated, at, id, expected?.rawValue, expected?.rawValue])
+            arguments: [
+                state.rawValue, currentStage, escalated, at.stored, id, expected?.rawValue, expected?.rawValue,
+            ])
         if let updated { return try RequestRecord(row: updated) }
         guard let expected, let current = try request(id: id) else { throw StoreError.requestNotFound(id: id) }
         throw StoreError.requestStateChanged(id: id, expected: expected, actual: current.state)
@@ -334,7 +336,8 @@ extension StoreWriter {
             ON CONFLICT (request_id, stage) DO NOTHING
             """
         ).execute(arguments: [
-            d.requestID, d.stage, normalized(d.approverEmail), d.decision.rawValue, d.justification, d.decidedAt,
+            d.requestID, d.stage, normalized(d.approverEmail), d.decision.rawValue, d.justification,
+            d.decidedAt.stored,
         ])
         let inserted = db.changesCount == 1
         let stored = try Row.fetchOne(

@@ -65,14 +65,14 @@ extension StoreReader {
     public func codeRequestCount(email: String, since: Date) throws -> Int {
         try Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM sign_in_code_request WHERE email = ? AND at >= ?"),
-            arguments: [normalized(email), since]) ?? 0
+            arguments: [normalized(email), since.stored]) ?? 0
     }
 
     /// How many codes were requested from `clientAddress` at or after `since`.
     public func codeRequestCount(clientAddress: String, since: Date) throws -> Int {
         try Int.fetchOne(
             db.cachedStatement(sql: "SELECT count(*) FROM sign_in_code_request WHERE client_address = ? AND at >= ?"),
-            arguments: [clientAddress, since]) ?? 0
+            arguments: [clientAddress, since.stored]) ?? 0
     }
 }
 
@@ -84,7 +84,7 @@ extension StoreWriter {
             INSERT INTO session (id_hash, email, created_at, last_seen_at, expires_at)
             VALUES (?, ?, ?, ?, ?)
             """
-        ).execute(arguments: [idHash, normalized(email), at, at, expiresAt])
+        ).execute(arguments: [idHash, normalized(email), at.stored, at.stored, expiresAt.stored])
         return SessionRecord(
             row: try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id_hash = ?"),
                 arguments: [idHash])!)
@@ -96,33 +96,34 @@ extension StoreWriter {
                     UPDATE session SET last_seen_at = max(last_seen_at, ?)
                     WHERE id_hash = ? AND ended_at IS NULL
                     """
-                ).execute(arguments: [at, idHash])
+                ).execute(arguments: [at.stored, idHash])
             }
 
             /// Signs out; ending an unknown or ended session does nothing.
             public func endSession(idHash: String, at: Date) throws {
                 try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL")
-                    .execute(arguments: [at, idHash])
+                    .execute(arguments: [at.stored, idHash])
             }
 
             /// Ends every open session of a person (blocked, removed); returns how many were open.
             @discardableResult
             public func endSessions(email: String, at: Date) throws -> Int {
                 try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE email = ? AND ended_at IS NULL")
-                    .execute(arguments: [at, normalized(email)])
+                    .execute(arguments: [at.stored, normalized(email)])
                 return db.changesCount
             }
 
             /// Logs one code request, for ``StoreReader/codeRequestCount(email:since:)`` and its twin.
             public func recordCodeRequest(email: String, clientAddress: String, at: Date) throws {
                 try db.cachedStatement(sql: "INSERT INTO sign_in_code_request (email, client_address, at) VALUES (?, ?, ?)")
-                    .execute(arguments: [normalized(email), clientAddress, at])
+                    .execute(arguments: [normalized(email), clientAddress, at.stored])
             }
 
             /// Drops code-request log rows older than `before` (the sweep's housekeeping); returns how many.
             @discardableResult
             public func pruneCodeRequests(before: Date) throws -> Int {
-                try db.cachedStatement(sql: "DELETE FROM sign_in_code_request WHERE at < ?").execute(arguments: [before])
+                try db.cachedStatement(sql: "DELETE FROM sign_in_code_request WHERE at < ?")
+                    .execute(arguments: [before.stored])
                 return db.changesCount
             }
 
@@ -134,7 +135,7 @@ extension StoreWriter {
                         INSERT INTO sign_in_code (email, code_hash, client_address, created_at, expires_at)
                         VALUES (?, ?, ?, ?, ?)
             """
-        ).execute(arguments: [normalized(email), codeHash, clientAddress, at, expiresAt])
+        ).execute(arguments: [normalized(email), codeHash, clientAddress, at.stored, expiresAt.stored])
     }
 
     /// Checks `codeHash` against the newest code sent to `email`, counting a wrong attempt and
@@ -156,7 +157,7 @@ extension StoreWriter {
         if wrongAttempts >= maxWrongAttempts { return .tooManyAttempts }
         if (row["code_hash"] as String) == codeHash {
             try db.cachedStatement(sql: "UPDATE sign_in_code SET used_at = ? WHERE id = ?")
-                .execute(arguments: [now, id])
+                .execute(arguments: [now.stored, id])
             return .accepted
         }
         try db.cachedStatement(sql: "UPDATE sign_in_code SET wrong_attempts = wrong_attempts + 1 WHERE id = ?")
