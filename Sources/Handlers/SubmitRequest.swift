@@ -214,28 +214,32 @@ extension Actions {
         case .blocked(let blocks):
             return try views.requestForm(
                 package, policy: policy, language: language,
-                state: RequestFormState(input: fields, problems: blocks.map(\.description), submissionToken: random.token()),
+                state: RequestFormState(input: fields, problems: blocks.map(\.description), submissionToken: random.recordID(at: clock())),
                 status: .conflict)
         case .rejected(let rejected):
             var errors: [String: String] = [:]
             for error in rejected.errors where errors[error.field] == nil { errors[error.field] = error.message }
             return try views.requestForm(
                 package, policy: policy, language: language,
-                state: RequestFormState(input: rejected.input, errors: errors, submissionToken: random.token()),
+                state: RequestFormState(input: rejected.input, errors: errors, submissionToken: random.recordID(at: clock())),
                 status: .unprocessableContent)
         }
     }
 
     /// The keys under which this post is recorded (the first) and recognised as a replay (all).
+    ///
+    /// Each key starts with something that grows with time (the form token's time prefix, the
+    /// 10-minute window), so new keys land together at the end of the unique index rather than in
+    /// a random leaf of it: one page fewer to write per submission.
     func idempotencyKeys(
         form: URLEncodedForm, body: [UInt8], email: String, package: String, policy: String, now: Date
     ) -> [String] {
         if let token = form[FormField.submission], !token.isEmpty {
-            return ["form:\(email):\(Hashing.sha256(token))"]
+            return ["form:\(token.prefix(12)):\(email):\(Hashing.sha256(token))"]
         }
         let digest = Hashing.hex(SHA256.hash(data: Data(body)))
         let window = Int((now.timeIntervalSince1970 / Self.replayWindow).rounded(.down))
-        return [window, window - 1].map { "post:\(email):\(package):\(policy):\(digest):\($0)" }
+        return [window, window - 1].map { "post:\($0):\(email):\(package):\(policy):\(digest)" }
     }
 
     /// The tenant's calendar (its time zone was checked when the site was loaded).
@@ -285,12 +289,7 @@ final class SnapshotCache: Sendable {
 }
 
 extension RandomSource {
-    /// 128 random bits as 32 lowercase hex digits: form tokens.
-    func token() -> String {
-        Hashing.hex(bytes(16))
-    }
-
-    /// A request or assignment id that sorts by creation time (``RecordID``).
+    /// A request, assignment or form-token id that sorts by creation time (``RecordID``).
     func recordID(at date: Date) -> String {
         RecordID.make(at: date, random: bytes(RecordID.randomByteCount))
     }
