@@ -24,6 +24,9 @@ usage: bench_handler.py --gatehouse BIN [--work var/bench-handler] [--people 100
    synchronous=FULL like the store) behind the same nginx, with the baseline's POST body.
 5. Prints requests/s, p50 and p99 (each the median of RUNS runs) and the ratios; writes
    WORK/results.txt. Every process it started is stopped at the end, whatever happens.
+   After each POST run it reports the mail queued, the backlog when wrk stopped, and how long the
+   handler's mail pump took to drain it. BENCH_MAIL_INTERVAL=S in the environment passes
+   --mail-interval S to gatehouse serve (e.g. 1000 to measure posts without mail delivery).
 Only the standard library is used.
 """
 import argparse
@@ -632,6 +635,14 @@ class Marks:
         db.close()
         return n
 
+    def mail_backlog(self):
+        """(messages queued since the marks, of which not yet delivered)."""
+        db = connect(self.path)
+        row = db.execute("SELECT count(*), count(*) - count(sent_at) FROM outbox WHERE rowid > ?",
+                         (self.max["outbox"],)).fetchone()
+        db.close()
+        return row
+
     def reset(self):
         db = connect(self.path)
         db.execute("BEGIN IMMEDIATE")
@@ -825,6 +836,15 @@ def run(args, variants, work, procs):
         def check_rows(r):
             added = marks.added_requests()
             r["note"] = "  (rows +%d)" % (added - r["good"])
+            # Mail is delivered in the background: how much was still queued when wrk stopped, and
+            # how long the pump took to drain it (the next run starts after that).
+            queued, waiting = marks.mail_backlog()
+            started = time.time()
+            while marks.mail_backlog()[1] > 0 and time.time() - started < 120:
+                time.sleep(0.2)
+            left = marks.mail_backlog()[1]
+            r["note"] += "  mail %d, %d queued at the end, %s" % (
+                queued, waiting, "drained in %.1f s" % (time.time() - started) if left == 0 else "%d still queued after 120 s" % left)
             if r["requests"] + args.connections > count:
                 raise BenchError("a run made %d posts but there are only %d people to post for, so some were "
                                  "replays; use more --people or a shorter --duration" % (r["requests"], count))
