@@ -32,12 +32,32 @@ public struct PersonRecord: Sendable, Hashable {
     }
 }
 
+extension PersonRecord {
+    /// The columns ``init(positional:)`` reads, in its order.
+    static let columns = "email, display_name, is_external, is_governed_guest, governed_guest_since, is_blocked, "
+        + "blocked_reason, terms_accepted_at, terms_version, first_sign_in_at, last_sign_in_at"
+
+    /// A row of ``columns``, read by position: every page and post reads a person, and GRDB's
+    /// lookup of a column by name compares lowercased names.
+    init(positional row: Row) {
+        email = row[0]
+        displayName = row[1]
+        isExternal = row[2]
+        governedGuestSince = row[3] ? row[4] : nil
+        blockedReason = row[5] ? (row[6] as String? ?? "") : nil
+        termsAcceptedAt = row[7]
+        termsVersion = row[8]
+        firstSignInAt = row[9]
+        lastSignInAt = row[10]
+    }
+}
+
 extension StoreReader {
     /// The person with that email (any case), if they ever signed in.
     public func person(email: String) throws -> PersonRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM person WHERE email = ?"),
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(PersonRecord.columns) FROM person WHERE email = ?"),
             arguments: [normalized(email)])
-            .map(PersonRecord.init(row:))
+            .map(PersonRecord.init(positional:))
     }
 }
 
