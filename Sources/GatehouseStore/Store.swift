@@ -133,13 +133,15 @@ public final class Store: Sendable {
     /// ``commitStatistics`` and the pages the writer wrote, for the log.
     public var commitSummary: String {
         let s = commits.statistics
-        let pages = (try? writer.writeWithoutTransaction { db -> Int32 in
+        let pages = writer.writeWithoutTransaction { db -> Int32 in
             var current: Int32 = 0
             var highest: Int32 = 0
             sqlite3_db_status(db.sqliteConnection, SQLITE_DBSTATUS_CACHE_WRITE, &current, &highest, 0)
             return current
-        }) ?? -1
-        return "\(s.writes) writes in \(s.commits) commits (largest group \(s.largestBatch), busy \(s.busy)), \(pages) pages written"
+        }
+        let busy = Double(s.busy.components.seconds) + Double(s.busy.components.attoseconds) / 1e18
+        return "\(s.writes) writes in \(s.commits) commits (largest group \(s.largestBatch), writer busy "
+            + String(format: "%.1f s", busy) + "), \(pages) pages written"
     }
 
     /// The pragmas in force on the writer connection, for `gatehouse doctor`-style checks.

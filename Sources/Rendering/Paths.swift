@@ -141,6 +141,8 @@ public enum Paths {
     /// harmless sub-delimiters, so that a model id can never add a segment or a query.
     public static func segment(_ text: String) -> String {
         if text == "." || text == ".." { return text.replacingDots() }
+        // Ids and slugs need no escaping: every history row builds one such link.
+        if text.utf8.allSatisfy(isUnreserved) { return text }
         var out = ""
         out.unicodeScalars.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {

@@ -25,8 +25,8 @@ usage: bench_handler.py --gatehouse BIN [--work var/bench-handler] [--people 100
 5. Prints requests/s, p50 and p99 (each the median of RUNS runs) and the ratios; writes
    WORK/results.txt. Every process it started is stopped at the end, whatever happens.
    After each POST run it reports the mail queued, the backlog when wrk stopped, and how long the
-   handler's mail pump took to drain it. BENCH_MAIL_INTERVAL=S in the environment passes
-   --mail-interval S to gatehouse serve (e.g. 1000 to measure posts without mail delivery).
+   handler's mail pump took to drain it. BENCH_SERVE_ARGS in the environment adds options to
+   gatehouse serve, e.g. "--mail-interval 1000" to measure posts with the mail sender idle.
 Only the standard library is used.
 """
 import argparse
@@ -339,7 +339,7 @@ class Stack:
     def serve_args(self, db, workers, inherited=False):
         a = [os.path.abspath(self.args.gatehouse), "serve", "--site", self.args.site, "--templates",
              self.args.templates, "--db", db, "--mail-dir", os.path.join(self.work, "mail"),
-             "--workers", str(workers)] + (["--mail-interval", os.environ["BENCH_MAIL_INTERVAL"]] if os.environ.get("BENCH_MAIL_INTERVAL") else [])
+             "--workers", str(workers)] + os.environ.get("BENCH_SERVE_ARGS", "").split()
         return a + (["--inherited-socket"] if inherited else ["--socket", self.socket])
 
     def start_serve(self, db, variant):
