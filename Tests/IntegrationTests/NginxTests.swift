@@ -45,6 +45,7 @@ struct NginxTests {
         #expect(home.header("Referrer-Policy") == "same-origin")
         #expect(home.header("X-Frame-Options") == "DENY")
         #expect(home.header("Cache-Control") == "no-cache")
+        #expect(home.headers.filter { $0.name.lowercased() == "cache-control" }.count == 1)
         #expect(home.header("Server") == "nginx", "server_tokens off hides the version")
 
         // A package page: its name and the two absolute shareable links under the tenant's base URL.

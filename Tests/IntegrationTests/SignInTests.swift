@@ -43,6 +43,10 @@ struct SignInTests {
         #expect(signIn.body.contains(#"<input type="hidden" name="return" value="/my/requests/">"#))
         #expect(signIn.header("Content-Security-Policy") == NginxTests.csp)
         #expect(signIn.header("Cache-Control") == "no-store")
+        // One of each: nginx adds its own only when the handler did not.
+        for name in ["cache-control", "x-content-type-options"] {
+            #expect(signIn.headers.filter { $0.name.lowercased() == name }.count == 1, "\(name) once")
+        }
 
         // Ask for a code; it arrives as an .eml file.
         let asked = try http.post("/sign-in/code", form: "email=allan%40contoso.example&return=%2Fmy%2Frequests%2F", headers: sameSite)
