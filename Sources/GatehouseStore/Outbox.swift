@@ -40,15 +40,35 @@ public struct MailRecord: Sendable, Hashable {
 }
 
 extension StoreReader {
-    /// Unsent mail whose next attempt is at or before `now`, oldest due first.
-    public func dueMail(now: Date, limit: Int = 100) throws -> [MailRecord] {
-        try Row.fetchAll(
+    /// Unsent mail whose next attempt is at or before `now`, oldest due first; with `first`, the
+    /// due messages of that kind come before all others (sign-in codes, which someone is waiting
+    /// for, do not queue behind a backlog of notifications).
+    public func dueMail(now: Date, limit: Int = 100, first: String? = nil) throws -> [MailRecord] {
+        guard let first else {
+            return try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at, id LIMIT ?
+                    """),
+                arguments: [now.stored, limit]
+            ).map(MailRecord.init(row:))
+        }
+        let urgent = try Row.fetchAll(
             db.cachedStatement(sql: """
-                SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
+                SELECT * FROM outbox WHERE sent_at IS NULL AND kind = ? AND next_attempt_at <= ?
                 ORDER BY next_attempt_at, id LIMIT ?
                 """),
-            arguments: [now.stored, limit]
+            arguments: [first, now.stored, limit]
         ).map(MailRecord.init(row:))
+        guard urgent.count < limit else { return urgent }
+        let others = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND kind != ?
+                ORDER BY next_attempt_at, id LIMIT ?
+                """),
+            arguments: [now.stored, first, limit - urgent.count]
+        ).map(MailRecord.init(row:))
+        return urgent + others
     }
 
     /// One queued message.

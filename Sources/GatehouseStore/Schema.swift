@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("v4") { db in try db.execute(sql: v4) }
         migrator.registerMigration("v5") { db in try db.execute(sql: v5) }
         migrator.registerMigration("v6") { db in try db.execute(sql: v6) }
+        migrator.registerMigration("v7") { db in try db.execute(sql: v7) }
         return migrator
     }()
 
@@ -274,5 +275,10 @@ enum Schema {
     /// index each lookup scanned every request (the lifecycle sweep over 10,000 expiries crawled).
     static let v6 = """
         CREATE INDEX request_by_assignment ON request(assignment_id) WHERE assignment_id IS NOT NULL;
+        """
+
+    /// The mail sender takes the due sign-in codes before the rest of a backlog.
+    static let v7 = """
+        CREATE INDEX outbox_due_by_kind ON outbox(kind, next_attempt_at) WHERE sent_at IS NULL;
         """
 }

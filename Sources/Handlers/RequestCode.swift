@@ -81,7 +81,7 @@ extension Actions {
 
             \(Paths.absolute(Paths.home, baseURL: site.tenant.baseURL))
             """
-        return OutgoingMail(recipient: email, subject: "Your sign-in code for \(tenant)", body: body, kind: "signInCode")
+        return OutgoingMail(recipient: email, subject: "Your sign-in code for \(tenant)", body: body, kind: StoreMailQueue.firstKind)
     }
 
     func minutes(_ interval: TimeInterval) -> String {

@@ -17,9 +17,13 @@ public struct StoreMailQueue: MailQueue {
         self.log = log
     }
 
-    /// Due rows composed as messages; a row that cannot be composed is given up on the spot.
+    /// Sign-in codes go out before any other due mail: someone is waiting for them.
+    static let firstKind = "signInCode"
+
+    /// Due rows composed as messages, sign-in codes first; a row that cannot be composed is given
+    /// up on the spot.
     public func due(now: Date) throws -> [QueuedMail] {
-        let rows = try store.read { try $0.dueMail(now: now) }
+        let rows = try store.read { try $0.dueMail(now: now, first: Self.firstKind) }
         var queued: [QueuedMail] = []
         for row in rows {
             do {

@@ -178,3 +178,28 @@ import Testing
         #expect(h.store.commitStatistics.commits - before == 3)
     }
 }
+
+@Suite struct MailOrderTests {
+    @Test func aSignInCodeGoesOutBeforeABacklogOfNotifications() throws {
+        let h = try Harness()
+        try h.store.write { db in
+            for index in 0..<150 {
+                try db.enqueueMail(
+                    OutgoingMail(recipient: "p\(index)@contoso.example", subject: "Note \(index)", body: "Hello", kind: "requestSubmitted"),
+                    at: h.clock.now)
+            }
+        }
+        h.clock.advance(by: 1)
+        _ = h.post(Paths.signInCode, ["email": "allan@contoso.example"])
+        let mailFolder = h.folder.appendingPathComponent("mail")
+        let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
+        let sender = MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder))
+        // One pass takes 100 messages: the code, queued last, is among them.
+        let sent = try sender.deliverDue(now: h.clock.now)
+        #expect(sent.count == 100)
+        let texts = try FileManager.default.contentsOfDirectory(atPath: mailFolder.path).filter { $0.hasSuffix(".eml") }
+            .map { try String(contentsOf: mailFolder.appendingPathComponent($0), encoding: .utf8) }
+        #expect(texts.contains { $0.contains("To: allan@contoso.example") && $0.contains("Subject: Your sign-in code") })
+        #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.count == 51)
+    }
+}
