@@ -219,28 +219,26 @@ extension StoreWriter {
     public func setApprovalState(
         requestID: String, _ s: ApprovalStateRecord, at: Date, expected: RequestState? = nil
     ) throws {
-        if let expected {
-            guard let current = try approvalState(requestID: requestID) else {
-                throw StoreError.requestNotFound(id: requestID)
-            }
-            if current.state != expected {
-                throw StoreError.requestStateChanged(id: requestID, expected: expected, actual: current.state)
-            }
-        }
+        // The expected state is checked by the UPDATE itself; only a refused one is read back, to
+        // say why.
         try db.cachedStatement(sql: """
             UPDATE request SET
                 updated_at = CASE WHEN state != :state OR current_stage IS NOT :stage OR escalated != :escalated
                     THEN :at ELSE updated_at END,
                 state = :state, current_stage = :stage, stage_started_at = :started, escalated = :escalated,
                 reminders_sent = :reminders, next_check_at = :next, stage_deadline = :deadline
-            WHERE id = :id
+            WHERE id = :id AND (:expected IS NULL OR state = :expected)
             """
         ).execute(arguments: [
             "state": s.state.rawValue, "stage": s.currentStage, "started": s.stageStartedAt?.stored,
             "escalated": s.escalated, "reminders": s.remindersSent, "next": s.nextCheckAt?.stored,
-            "deadline": s.stageDeadline?.stored, "at": at.stored, "id": requestID,
+            "deadline": s.stageDeadline?.stored, "at": at.stored, "id": requestID, "expected": expected?.rawValue,
         ])
-        if db.changesCount == 0 { throw StoreError.requestNotFound(id: requestID) }
+        guard db.changesCount == 0 else { return }
+        guard let current = try approvalState(requestID: requestID) else { throw StoreError.requestNotFound(id: requestID) }
+        if let expected, current.state != expected {
+            throw StoreError.requestStateChanged(id: requestID, expected: expected, actual: current.state)
+        }
     }
 
     /// Sets only when the sweep must look at a request next (nil: nothing planned).

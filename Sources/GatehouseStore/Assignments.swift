@@ -149,16 +149,17 @@ extension StoreReader {
 }
 
 extension StoreWriter {
-    /// Inserts an assignment and its grants, all stamped `at`.
-    public func insertAssignment(_ a: AssignmentRecord, grants: [ResourceGrant], at: Date) throws {
+    /// Inserts an assignment and its grants, all stamped `at`, with the instant the sweep first
+    /// looks at it (``setAssignmentLifecycle(id:nextCheckAt:remindersSent:)`` changes it later).
+    public func insertAssignment(_ a: AssignmentRecord, grants: [ResourceGrant], at: Date, nextCheckAt: Date? = nil) throws {
         try db.cachedStatement(sql: """
             INSERT INTO assignment (id, request_id, email, package_id, policy_id, state, starts_at, ends_at,
-                ended_at, end_reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ended_at, end_reason, next_check_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).execute(arguments: [
             a.id, a.requestID, normalized(a.email), a.packageID, a.policyID, a.state.rawValue, a.startsAt.stored,
-            a.endsAt?.stored, a.endedAt?.stored, a.endReason,
+            a.endsAt?.stored, a.endedAt?.stored, a.endReason, nextCheckAt?.stored,
         ])
         for g in grants {
             try db.cachedStatement(sql: """

@@ -112,7 +112,8 @@ extension Actions {
                 ? approvals.delivery.notices.received(
                     try approvals.notice(for: record, policy: policy, organizationID: baseRequestor.organization?.id, db: db))
                 : nil
-            return .ready(SubmitPlan(record: record, received: received))
+            let delivery = policy.requiresApproval ? nil : approvals.delivery.prepare(record, policy: policy, now: now)
+            return .ready(SubmitPlan(record: record, received: received, delivery: delivery))
         }
         let plan: SubmitPlan
         switch checked {
@@ -158,7 +159,7 @@ extension Actions {
             } else {
                 try approvals.delivery.deliver(
                     record, policy: policy, from: .submitted, actor: "system", reason: "the policy needs no approval",
-                    assignmentID: assignmentID, db: db, now: now)
+                    assignmentID: assignmentID, db: db, now: now, prepared: plan.delivery)
             }
             return .created(id: record.id)
         }
@@ -169,6 +170,8 @@ extension Actions {
     private struct SubmitPlan {
         var record: RequestRecord
         var received: OutgoingMail?
+        /// For a policy without approval: the schedule and mail of the delivery.
+        var delivery: PreparedDelivery?
     }
 
     /// What the read phase of a submission found: a request to insert, or the answer without writing.

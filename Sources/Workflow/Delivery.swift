@@ -23,15 +23,16 @@ public struct Delivery: Sendable {
     /// `pending` with an attempt planned now, and the assignment and request `delivering` until
     /// ``Connectors/attemptDue(now:)`` records the answers. An external requestor becomes a governed
     /// guest, and one from an unknown domain proposes a connected organization.
+    ///
+    /// `prepared` (from ``prepare(_:policy:now:)`` with the same request, policy and `now`) saves the
+    /// calendar work and the mail text inside the caller's write transaction.
     @discardableResult
     public func deliver(
         _ request: RequestRecord, policy: Policy, from previous: RequestState, actor: String, reason: String,
-        assignmentID: String, db: StoreWriter, now: Date
+        assignmentID: String, db: StoreWriter, now: Date, prepared: PreparedDelivery? = nil
     ) throws -> AssignmentRecord {
-        let requested = RequestedSchedule(
-            start: request.requestedStart.map(calendar.day(of:)), end: request.requestedEnd.map(calendar.day(of:)))
-        let schedule = AssignmentSchedule(
-            expiration: policy.lifecycle.expiration, approvedAt: now, requested: requested, calendar: calendar)
+        let prepared = prepared ?? prepare(request, policy: policy, now: now)
+        let schedule = prepared.schedule
         let startsLater = schedule.start > now
         let package = site.package(request.packageID)
         // Roles with a command connector stay pending until it answers (Connectors.attemptDue, after commit).
@@ -46,14 +47,11 @@ public struct Delivery: Sendable {
             grants: (package?.resources ?? []).map {
                 ResourceGrant(resourceID: $0.resource, role: $0.role, state: startsLater || viaConnector($0) ? .pending : .active)
             },
-            at: now)
-        if awaitsConnector { try db.planPendingGrantAttempts(assignmentID: assignmentID, at: now) }
-        try db.setAssignmentLifecycle(
-            id: assignmentID,
+            at: now,
             nextCheckAt: AccessLifecycle(calendar: calendar).nextCheck(
                 start: schedule.start, end: schedule.end, remindersSent: 0,
-                remindersApply: policy.lifecycle.extensionAllowed),
-            remindersSent: 0)
+                remindersApply: policy.lifecycle.extensionAllowed))
+        if awaitsConnector { try db.planPendingGrantAttempts(assignmentID: assignmentID, at: now) }
         let state: RequestState = startsLater ? .scheduled : awaitsConnector ? .delivering : .delivered
         try db.setApprovalState(
             requestID: request.id,
@@ -91,14 +89,24 @@ public struct Delivery: Sendable {
 
         // Through connectors, "you now have access" waits until they all answered (ConnectorPlan.settle).
         if policy.notifications.requestor, !awaitsConnector {
-            let name = package?.name ?? request.packageID
-            try db.enqueueMail(
-                startsLater
-                    ? notices.scheduled(to: request.requestorEmail, packageName: name, start: schedule.start, end: schedule.end)
-                    : notices.delivered(to: request.requestorEmail, packageName: name, end: schedule.end),
-                at: now)
+            try db.enqueueMail(prepared.mail, at: now)
         }
         return assignment
+    }
+
+    /// What ``deliver(_:policy:from:actor:reason:assignmentID:db:now:prepared:)`` computes without
+    /// the database: the assignment's schedule and the mail that tells the requestor. A submission
+    /// prepares it before taking the write lock.
+    public func prepare(_ request: RequestRecord, policy: Policy, now: Date) -> PreparedDelivery {
+        let requested = RequestedSchedule(
+            start: request.requestedStart.map(calendar.day(of:)), end: request.requestedEnd.map(calendar.day(of:)))
+        let schedule = AssignmentSchedule(
+            expiration: policy.lifecycle.expiration, approvedAt: now, requested: requested, calendar: calendar)
+        let name = site.package(request.packageID)?.name ?? request.packageID
+        let mail = schedule.start > now
+            ? notices.scheduled(to: request.requestorEmail, packageName: name, start: schedule.start, end: schedule.end)
+            : notices.delivered(to: request.requestorEmail, packageName: name, end: schedule.end)
+        return PreparedDelivery(schedule: schedule, mail: mail)
     }
 
     /// Delivers an assignment whose scheduled start has come: its grants become active, it and its
@@ -146,4 +154,11 @@ public struct Delivery: Sendable {
                 at: now)
         }
     }
+}
+
+/// The part of a delivery that needs no database (``Delivery/prepare(_:policy:now:)``).
+public struct PreparedDelivery: Sendable {
+    public var schedule: AssignmentSchedule
+    /// "You now have access" or "starts on", as the schedule says.
+    public var mail: OutgoingMail
 }
