@@ -52,7 +52,25 @@ extension PersonRecord {
     }
 }
 
+/// What a write checks about a person: no names, no dates to decode.
+public struct PersonFlags: Sendable, Hashable {
+    /// Lowercased.
+    public var email: String
+    public var isExternal: Bool
+    public var isGovernedGuest: Bool
+    public var isBlocked: Bool
+}
+
 extension StoreReader {
+    /// The flags of the person with that email (any case), if they ever signed in: what
+    /// submissions and deliveries re-check inside the write, cheaper to read than the whole record.
+    public func personFlags(email: String) throws -> PersonFlags? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT email, is_external, is_governed_guest, is_blocked FROM person WHERE email = ?"),
+            arguments: [normalized(email)]
+        ).map { PersonFlags(email: $0[0], isExternal: $0[1], isGovernedGuest: $0[2], isBlocked: $0[3]) }
+    }
+
     /// The person with that email (any case), if they ever signed in.
     public func person(email: String) throws -> PersonRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT \(PersonRecord.columns) FROM person WHERE email = ?"),

@@ -132,10 +132,10 @@ extension Actions {
             case .replay(let id): return .existing(id: id)
             case .key(let key): record.idempotencyKey = key
             }
-            let current = try db.person(email: person.email) ?? person
+            let current = try db.personFlags(email: person.email)
             var requestor = baseRequestor
-            requestor.isGuest = current.isGovernedGuest && !requestor.isInternal
-            requestor.isBlocked = current.isBlocked
+            requestor.isGuest = (current?.isGovernedGuest ?? person.isGovernedGuest) && !requestor.isInternal
+            requestor.isBlocked = current?.isBlocked ?? person.isBlocked
             let blocks = eligibility.blocks(
                 requesting: package, through: policy.id, by: requestor,
                 holding: try db.heldPackageIDs(of: person.email),

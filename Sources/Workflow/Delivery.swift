@@ -68,8 +68,8 @@ public struct Delivery: Sendable {
             reason: "assignment \(assignmentID)" + (startsLater ? " starts \(calendar.longDateAndTime(schedule.start))" : "")
                 + (awaitsConnector ? ", waiting for its connectors" : "")))
 
-        if let person = try db.person(email: request.requestorEmail), person.isExternal {
-            if person.governedGuestSince == nil {
+        if let person = try db.personFlags(email: request.requestorEmail), person.isExternal {
+            if !person.isGovernedGuest {
                 try db.markGovernedGuest(email: person.email, since: now)
                 try db.appendAudit(AuditEntry(
                     at: now, actor: "system", subjectKind: "person", subjectID: person.email, action: "governedGuest",
