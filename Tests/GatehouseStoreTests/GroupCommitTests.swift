@@ -50,24 +50,32 @@ import Testing
         }
     }
 
-    @Test func writersArrivingDuringATransactionShareTheNextCommit() throws {
+    /// Holds a transaction open on a new store file, queues `count` writers running `body` behind
+    /// it, releases it, and returns the store, its folder and each writer's outcome.
+    func writersBehindAHeldTransaction(
+        _ count: Int, body: @escaping @Sendable (Int, StoreWriter) throws -> String
+    ) throws -> (store: Store, folder: TemporaryFolder, outcomes: [Int: Result<String, any Error>]) {
         let folder = try TemporaryFolder()
         let store = try Store(path: folder.databasePath)
         let holder = Holder()
         holder.start(store, id: "held")
         let outcomes = Locked<[Int: Result<String, any Error>]>([:])
         let group = DispatchGroup()
-        try queueWriters(store, 8, outcomes: outcomes, group: group) { index, db in
-            _ = try db.insertRequest(sampleRequest(id: "r\(index)"))
-            return "value \(index)"
-        }
+        try queueWriters(store, count, outcomes: outcomes, group: group, body: body)
         holder.release.signal()
         holder.finished.wait()
         group.wait()
-
         #expect(holder.error == nil)
+        return (store, folder, outcomes.value)
+    }
+
+    @Test func writersArrivingDuringATransactionShareTheNextCommit() throws {
+        let (store, folder, outcomes) = try writersBehindAHeldTransaction(8) { index, db in
+            _ = try db.insertRequest(sampleRequest(id: "r\(index)"))
+            return "value \(index)"
+        }
         // Each caller gets its own body's value.
-        #expect(try (0..<8).map { try outcomes.value[$0]!.get() } == (0..<8).map { "value \($0)" })
+        #expect(try (0..<8).map { try outcomes[$0]!.get() } == (0..<8).map { "value \($0)" })
         let statistics = store.commits.statistics
         #expect(statistics.writes == 9)
         #expect(statistics.commits == 2)
@@ -79,27 +87,19 @@ import Testing
     }
 
     @Test func aWriterThatThrowsInABatchLosesOnlyItsOwnChanges() throws {
-        let folder = try TemporaryFolder()
-        let store = try Store(path: folder.databasePath)
-        let holder = Holder()
-        holder.start(store, id: "held")
-        let outcomes = Locked<[Int: Result<String, any Error>]>([:])
-        let group = DispatchGroup()
-        try queueWriters(store, 3, outcomes: outcomes, group: group) { index, db in
+        let (store, folder, outcomes) = try writersBehindAHeldTransaction(3) { index, db in
             _ = try db.insertRequest(sampleRequest(id: "r\(index)"))
             if index == 1 { throw Boom() }
             return "ok"
         }
-        holder.release.signal()
-        holder.finished.wait()
-        group.wait()
 
-        #expect(try outcomes.value[0]?.get() == "ok")
-        #expect(try outcomes.value[2]?.get() == "ok")
-        #expect(throws: Boom.self) { try outcomes.value[1]?.get() }
+        #expect(try outcomes[0]?.get() == "ok")
+        #expect(try outcomes[2]?.get() == "ok")
+        #expect(throws: Boom.self) { try outcomes[1]?.get() }
         #expect(store.commits.statistics.largestBatch == 3)
         let ids = try store.read { db in try ["held", "r0", "r1", "r2"].map { try db.request(id: $0)?.id } }
         #expect(ids == ["held", "r0", nil, "r2"])
+        withExtendedLifetime(folder) {}  // the file lives in it
     }
 
     @Test func aLoneWriterThatThrowsLeavesNothingAndLaterWritersCarryOn() throws {

@@ -158,13 +158,7 @@ import Testing
 @Suite struct MailPumpTests {
     @Test func oneWakeDeliversABacklogLargerThanABatchWithOneCommitPerPass() throws {
         let h = try Harness()
-        try h.store.write { db in
-            for index in 0..<250 {
-                try db.enqueueMail(
-                    OutgoingMail(recipient: "p\(index)@contoso.example", subject: "Note \(index)", body: "Hello", kind: "test"),
-                    at: h.clock.now)
-            }
-        }
+        try queueNotes(250, in: h)
         let mailFolder = h.folder.appendingPathComponent("mail")
         let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
         let pump = MailPump(
@@ -182,13 +176,7 @@ import Testing
 @Suite struct MailOrderTests {
     @Test func aSignInCodeGoesOutBeforeABacklogOfNotifications() throws {
         let h = try Harness()
-        try h.store.write { db in
-            for index in 0..<150 {
-                try db.enqueueMail(
-                    OutgoingMail(recipient: "p\(index)@contoso.example", subject: "Note \(index)", body: "Hello", kind: "requestSubmitted"),
-                    at: h.clock.now)
-            }
-        }
+        try queueNotes(150, in: h)
         h.clock.advance(by: 1)
         _ = h.post(Paths.signInCode, ["email": "allan@contoso.example"])
         let mailFolder = h.folder.appendingPathComponent("mail")
@@ -201,5 +189,16 @@ import Testing
             .map { try String(contentsOf: mailFolder.appendingPathComponent($0), encoding: .utf8) }
         #expect(texts.contains { $0.contains("To: allan@contoso.example") && $0.contains("Subject: Your sign-in code") })
         #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.count == 51)
+    }
+}
+
+/// Queues `count` notification mails due now: a backlog for the mail sender.
+func queueNotes(_ count: Int, in h: Harness) throws {
+    try h.store.write { db in
+        for index in 0..<count {
+            try db.enqueueMail(
+                OutgoingMail(recipient: "p\(index)@contoso.example", subject: "Note \(index)", body: "Hello", kind: "requestSubmitted"),
+                at: h.clock.now)
+        }
     }
 }
