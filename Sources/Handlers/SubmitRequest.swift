@@ -108,12 +108,15 @@ extension Actions {
                 requestedEnd: submission.schedule?.end.map(calendar.startOfDay),
                 state: policy.requiresApproval ? .pendingApproval : .submitted,
                 currentStage: policy.requiresApproval ? 1 : nil, createdAt: now)
-            let received = policy.requiresApproval && policy.notifications.requestor
-                ? approvals.delivery.notices.received(
-                    try approvals.notice(for: record, policy: policy, organizationID: baseRequestor.organization?.id, db: db))
-                : nil
-            let delivery = policy.requiresApproval ? nil : approvals.delivery.prepare(record, policy: policy, now: now)
-            return .ready(SubmitPlan(record: record, received: received, delivery: delivery))
+            guard policy.requiresApproval else {
+                return .ready(SubmitPlan(
+                    record: record, received: nil, delivery: approvals.delivery.prepare(record, policy: policy, now: now),
+                    start: nil))
+            }
+            let start = try approvals.prepareStart(
+                record, policy: policy, requestor: Self.snapshotRequestor(baseRequestor), db: db, now: now)
+            let received = policy.notifications.requestor ? approvals.delivery.notices.received(start.notice) : nil
+            return .ready(SubmitPlan(record: record, received: received, delivery: nil, start: start))
         }
         let plan: SubmitPlan
         switch checked {
@@ -151,11 +154,8 @@ extension Actions {
             if policy.requiresApproval {
                 if let received = plan.received { try db.enqueueMail(received, at: now) }
                 try approvals.start(
-                    record, policy: policy,
-                    requestor: SnapshotRequestor(
-                        domain: requestor.email.emailDomain ?? "", isInternal: requestor.isInternal,
-                        organizationID: requestor.organization?.id),
-                    db: db, now: now)
+                    record, policy: policy, requestor: Self.snapshotRequestor(requestor), db: db, now: now,
+                    prepared: plan.start)
             } else {
                 try approvals.delivery.deliver(
                     record, policy: policy, from: .submitted, actor: "system", reason: "the policy needs no approval",
@@ -166,12 +166,21 @@ extension Actions {
         return try submitResponse(outcome, package: package, policy: policy, language: language, fields: fields, person: person)
     }
 
+    /// The requestor as the approval engine sees them.
+    private static func snapshotRequestor(_ requestor: Requestor) -> SnapshotRequestor {
+        SnapshotRequestor(
+            domain: requestor.email.emailDomain ?? "", isInternal: requestor.isInternal,
+            organizationID: requestor.organization?.id)
+    }
+
     /// A request ready to insert, with the mail that tells its requestor it was received (if any).
     private struct SubmitPlan {
         var record: RequestRecord
         var received: OutgoingMail?
         /// For a policy without approval: the schedule and mail of the delivery.
         var delivery: PreparedDelivery?
+        /// For a policy with approval: its first stage and what the mails say.
+        var start: Approvals.PreparedStart?
     }
 
     /// What the read phase of a submission found: a request to insert, or the answer without writing.

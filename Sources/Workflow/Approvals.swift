@@ -119,17 +119,40 @@ public struct Approvals: Sendable {
     // MARK: Transitions
 
     /// Starts stage 1 of a request just inserted in `pendingApproval`, in the caller's transaction.
-    public func start(_ request: RequestRecord, policy: Policy, requestor: SnapshotRequestor, db: StoreWriter, now: Date) throws {
+    ///
+    /// `prepared` (``prepareStart(_:policy:requestor:db:now:)`` with the same arguments, read before
+    /// the write) saves resolving the first stage and reading the requestor's name inside it.
+    public func start(
+        _ request: RequestRecord, policy: Policy, requestor: SnapshotRequestor, db: StoreWriter, now: Date,
+        prepared: PreparedStart? = nil
+    ) throws {
+        let prepared = try prepared ?? prepareStart(request, policy: policy, requestor: requestor, db: db, now: now)
+        let loaded = Loaded(
+            request: request, policy: policy, engine: prepared.engine,
+            progress: ApprovalProgress(status: .pending(stage: 1), stageStartedAt: now, approvers: []),
+            everyApprover: [], notice: prepared.notice)
+        try apply(prepared.step, to: loaded, actor: "system", db: db, now: now)
+    }
+
+    /// The first stage of `request` as ``start(_:policy:requestor:db:now:prepared:)`` begins it, and
+    /// what its mails say about the request: all of it can be read before the write transaction.
+    public func prepareStart(
+        _ request: RequestRecord, policy: Policy, requestor: SnapshotRequestor, db: StoreReader, now: Date
+    ) throws -> PreparedStart {
         let engine = ApprovalEngine(
             stages: policy.approvalStages, requestor: ApprovalRequestor(email: request.requestorEmail, snapshot: requestor),
             site: site, calendar: calendar)
-        let step = engine.start(at: now)
-        let notice = try notice(for: request, policy: policy, organizationID: requestor.organizationID, db: db)
-        let loaded = Loaded(
-            request: request, policy: policy, engine: engine,
-            progress: ApprovalProgress(status: .pending(stage: 1), stageStartedAt: now, approvers: []),
-            everyApprover: [], notice: notice)
-        try apply(step, to: loaded, actor: "system", db: db, now: now)
+        return PreparedStart(
+            engine: engine, step: engine.start(at: now),
+            notice: try notice(for: request, policy: policy, organizationID: requestor.organizationID, db: db))
+    }
+
+    /// The part of starting an approval that needs no writing (``prepareStart(_:policy:requestor:db:now:)``).
+    public struct PreparedStart: Sendable {
+        let engine: ApprovalEngine
+        let step: ApprovalStep
+        /// What the mails about this request say of it (also the "we received it" mail's content).
+        public let notice: NoticeRequest
     }
 
     /// `email` approves or denies the stage they saw (`seenStage`; nil: the current one).
