@@ -18,3 +18,13 @@ static inline int gatehouse_lower_thread_priority(int increment) {
     int target = current + increment > 19 ? 19 : current + increment;
     return setpriority(PRIO_PROCESS, (id_t)tid, target);
 }
+
+// glibc malloc tuning (mallopt is not in Swift's Glibc module).
+#include <malloc.h>
+
+/// Keeps up to `trim_threshold` bytes of freed memory instead of returning it to the system, and
+/// serves blocks below `mmap_threshold` from the heap; 1 when both were accepted.
+static inline int gatehouse_tune_malloc(int trim_threshold, int mmap_threshold) {
+    return mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1 && mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1;
+}
+

@@ -78,6 +78,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let log: @Sendable (String) -> Void = FastCGIServer.logToStandardError
+        if !FastCGIServer.keepFreedMemory() { log("gatehouse serve: glibc refused the malloc thresholds; running with its defaults") }
         let model = try Self.loadSite(site, command: "gatehouse serve")
         let theme: Theme
         let store: Store

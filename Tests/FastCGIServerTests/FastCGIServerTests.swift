@@ -176,6 +176,12 @@ struct FastCGIClient {
         #expect(reply.hasSuffix("\r\n\r\n\(min(19, starter + 3))"))
     }
 
+    @Test func glibcAcceptsTheMallocThresholds() {
+        // mallopt answers 1 only for a parameter it knows and a value it accepts.
+        #expect(FastCGIServer.keepFreedMemory())
+        #expect(FastCGIServer.keepFreedMemory(upTo: 32 << 20, mapAbove: 1 << 20))
+    }
+
     @Test func servesConcurrentClients() throws {
         try withServer { client in
             let replies = LockedArray()
