@@ -142,18 +142,19 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 
 def process_table():
-    """pid -> (ppid, start time, own CPU ticks, waited-for children's CPU ticks)."""
+    """pid -> (ppid, start time, own CPU ticks, waited-for children's CPU ticks, command name)."""
     table = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % name) as f:
-                fields = f.read().rsplit(") ", 1)[1].split()
-        except (OSError, IndexError):
+                head, tail = f.read().rsplit(") ", 1)
+                fields = tail.split()
+        except (OSError, ValueError):
             continue
         table[int(name)] = (int(fields[1]), int(fields[19]), int(fields[11]) + int(fields[12]),
-                            int(fields[13]) + int(fields[14]))
+                            int(fields[13]) + int(fields[14]), head.split(" (", 1)[-1])
     return table
 
 
@@ -194,14 +195,22 @@ class ForeignCPU:
         me = os.getpid()
         ours = descendants(after, [me])
         excluded = 0
-        for pid, (ppid, start, own, waited) in after.items():
+        self.by_command = {}
+        for pid, (ppid, start, own, waited, command) in after.items():
             if pid in ours or pid == 2 or ppid == 2:
                 old = self.before.get(pid)
                 same = old is not None and old[1] == start
                 excluded += own - (old[2] if same else 0)
+                if pid in ours and pid != me:
+                    self.by_command[command] = self.by_command.get(command, 0) + own - (old[2] if same else 0)
                 if pid == me:
                     excluded += waited - (old[3] if same else 0)  # wrk and other finished children
+                    self.by_command["wrk"] = waited - (old[3] if same else 0)
         return max(0.0, (busy - excluded) / (elapsed * HZ * os.cpu_count()))
+
+    def per_request(self, requests):
+        """CPU milliseconds per request of each of the bench's own programs (gatehouse, nginx, wrk...)."""
+        return {c: 1000.0 * t / HZ / max(1, requests) for c, t in self.by_command.items() if t > 0}
 
 
 def free_port():
@@ -673,6 +682,7 @@ def wrk(args, work, script, url, env, duration, procs=None):
     r = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
     r["errors"] = r["bad"] + r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"]
     r["foreign"] = cpu.share() if cpu else 0.0
+    r["cpu_ms"] = cpu.per_request(r["requests"]) if cpu else {}
     return r
 
 
@@ -689,9 +699,11 @@ def measure(args, work, procs, label, script, url, env, before_each=None, after_
         if after_each:
             after_each(r)
         runs.append(r)
-        log("  %-34s run %d: %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d%s  foreign CPU %.0f%%" % (
+        cpu = ", ".join("%s %.3f" % (c, ms) for c, ms in sorted(r["cpu_ms"].items(), key=lambda kv: -kv[1])
+                        if c != "python3")
+        log("  %-34s run %d: %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  errors %d%s  foreign CPU %.0f%%%s" % (
             label, n + 1, r["rps"], r["p50_us"] / 1000, r["p99_us"] / 1000, r["errors"], r.get("note", ""),
-            100 * r["foreign"]))
+            100 * r["foreign"], "  CPU ms/request: " + cpu if cpu else ""))
     return {"label": label, "runs": runs,
             "rps": statistics.median(r["rps"] for r in runs),
             "p50": statistics.median(r["p50_us"] for r in runs) / 1000,
