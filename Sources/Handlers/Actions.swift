@@ -18,6 +18,8 @@ struct Actions: Sendable {
     let cookie: SessionCookie
     /// Approvals, delivery and their mail, on the store.
     let approvals: Approvals
+    /// The tenant's terms of use as sign-in checks them (hashed once, not on every request).
+    let terms: TermsStamp
 
     /// Runs a page or action; a form that cannot be read is a 4xx page, any other error a 503/500
     /// page whose detail goes only to the log.

@@ -78,7 +78,8 @@ public struct App: Sendable {
             originCheck: try OriginCheck(baseURL: site.tenant.baseURL), cookie: SessionCookie(baseURL: site.tenant.baseURL),
             approvals: Approvals(
                 site: site, calendar: try TenantCalendar(timeZoneIdentifier: site.tenant.timeZone),
-                newID: { random.recordID(at: clock()) }))
+                newID: { random.recordID(at: clock()) }),
+            terms: TermsStamp(site.tenant.termsOfUse))
         self.actions = actions
         var router = Router(
             notFound: { _ in views.message(status: .notFound, title: "Page not found", text: "There is no page at this address.") },

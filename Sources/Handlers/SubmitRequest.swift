@@ -59,8 +59,26 @@ extension Actions {
             ? Paths.requestForm(package: package.id, policy: policy.id)
             : Paths.requestForm(package: package.id, policy: policy.id, language: language)
 
-        let (visitor, touch) = try visitorLeavingTouch(request)
-        guard case .signedIn(let person, _) = visitor else {
+        var fields: [String: [String]] = [:]
+        for field in form.fields { fields[field.name, default: []].append(field.value) }
+        let now = clock()
+        let calendar = try tenantCalendar()
+        let eligibility = Eligibility(site: site)
+        let requestID = random.recordID(at: now)
+        let assignmentID = random.recordID(at: now)
+
+        // The session, replays, blocks, validation, the JSON columns and the mail are all read,
+        // checked or composed in the session's read transaction, which does not hold SQLite's
+        // single write lock.
+        let (visitor, touch, read) = try visitorLeavingTouch(request) { db, person -> (keys: [String], requestor: Requestor, check: SubmitCheck) in
+            let keys = idempotencyKeys(form: form, body: request.body, email: person.email, package: package.id, policy: policy.id, now: now)
+            let requestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
+            let check = try checkSubmission(
+                keys: keys, person: person, requestor: requestor, package: package, policy: policy, language: language,
+                fields: fields, eligibility: eligibility, calendar: calendar, requestID: requestID, db: db, now: now)
+            return (keys, requestor, check)
+        }
+        guard case .signedIn(let person, _) = visitor, let read else {
             if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
             if case .anonymous = visitor {
                 // The posted answers are lost; the sign-in page says to submit again.
@@ -68,58 +86,9 @@ extension Actions {
             }
             return try signInRequired(request, visitor: visitor, returnTo: formURL)
         }
-
-        var fields: [String: [String]] = [:]
-        for field in form.fields { fields[field.name, default: []].append(field.value) }
-        let now = clock()
-        let calendar = try tenantCalendar()
-        let keys = idempotencyKeys(form: form, body: request.body, email: person.email, package: package.id, policy: policy.id, now: now)
-        let eligibility = Eligibility(site: site)
-        let baseRequestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
-        let requestID = random.recordID(at: now)
-        let assignmentID = random.recordID(at: now)
-
-        // Everything that only reads, checks or composes runs in a read transaction, which does not
-        // hold SQLite's single write lock: replays, blocks, validation, the JSON columns and the mail.
-        let checked = try store.read { db -> SubmitCheck in
-            let key: String
-            switch try replayCheck(keys, email: person.email, packageID: package.id, db: db) {
-            case .replay(let id): return .done(.existing(id: id))
-            case .key(let found): key = found
-            }
-            let blocks = eligibility.blocks(
-                requesting: package, through: policy.id, by: baseRequestor,
-                holding: try db.heldPackageIDs(of: person.email),
-                openRequests: try db.requestedPackageIDs(of: person.email, in: RequestRecords.openStates))
-            if !blocks.isEmpty { return .done(.blocked(blocks)) }
-
-            let submission: RequestSubmission
-            switch RequestSubmission.validate(fields, policy: policy, language: language, today: calendar.day(of: now)) {
-            case .failure(let rejected): return .done(.rejected(rejected))
-            case .success(let valid): submission = valid
-            }
-            let record = RequestRecord(
-                id: requestID, idempotencyKey: key, kind: .add, actorKind: .user, requestorEmail: person.email,
-                packageID: package.id, policyID: policy.id,
-                policySnapshot: Self.snapshots.snapshot(of: policy, package: package.id, requestor: baseRequestor),
-                language: language,
-                justification: submission.justification ?? "", answers: RequestRecords.answersJSON(submission.answers),
-                requestedStart: submission.schedule?.start.map(calendar.startOfDay),
-                requestedEnd: submission.schedule?.end.map(calendar.startOfDay),
-                state: policy.requiresApproval ? .pendingApproval : .submitted,
-                currentStage: policy.requiresApproval ? 1 : nil, createdAt: now)
-            guard policy.requiresApproval else {
-                return .ready(SubmitPlan(
-                    record: record, received: nil, delivery: approvals.delivery.prepare(record, policy: policy, now: now),
-                    start: nil))
-            }
-            let start = try approvals.prepareStart(
-                record, policy: policy, requestor: Self.snapshotRequestor(baseRequestor), db: db, now: now)
-            let received = policy.notifications.requestor ? approvals.delivery.notices.received(start.notice) : nil
-            return .ready(SubmitPlan(record: record, received: received, delivery: nil, start: start))
-        }
+        let (keys, baseRequestor) = (read.keys, read.requestor)
         let plan: SubmitPlan
-        switch checked {
+        switch read.check {
         case .ready(let ready): plan = ready
         case .done(let outcome):
             if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
@@ -164,6 +133,50 @@ extension Actions {
             return .created(id: record.id)
         }
         return try submitResponse(outcome, package: package, policy: policy, language: language, fields: fields, person: person)
+    }
+
+    /// The read phase of a submission: a replay, a block or invalid answers end it; otherwise the
+    /// request to insert, with what its delivery or first approval stage will need.
+    private func checkSubmission(
+        keys: [String], person: PersonRecord, requestor baseRequestor: Requestor, package: AccessPackage, policy: Policy,
+        language: String, fields: [String: [String]], eligibility: Eligibility, calendar: TenantCalendar,
+        requestID: String, db: StoreReader, now: Date
+    ) throws -> SubmitCheck {
+        let key: String
+        switch try replayCheck(keys, email: person.email, packageID: package.id, db: db) {
+        case .replay(let id): return .done(.existing(id: id))
+        case .key(let found): key = found
+        }
+        let blocks = eligibility.blocks(
+            requesting: package, through: policy.id, by: baseRequestor,
+            holding: try db.heldPackageIDs(of: person.email),
+            openRequests: try db.requestedPackageIDs(of: person.email, in: RequestRecords.openStates))
+        if !blocks.isEmpty { return .done(.blocked(blocks)) }
+
+        let submission: RequestSubmission
+        switch RequestSubmission.validate(fields, policy: policy, language: language, today: calendar.day(of: now)) {
+        case .failure(let rejected): return .done(.rejected(rejected))
+        case .success(let valid): submission = valid
+        }
+        let record = RequestRecord(
+            id: requestID, idempotencyKey: key, kind: .add, actorKind: .user, requestorEmail: person.email,
+            packageID: package.id, policyID: policy.id,
+            policySnapshot: Self.snapshots.snapshot(of: policy, package: package.id, requestor: baseRequestor),
+            language: language,
+            justification: submission.justification ?? "", answers: RequestRecords.answersJSON(submission.answers),
+            requestedStart: submission.schedule?.start.map(calendar.startOfDay),
+            requestedEnd: submission.schedule?.end.map(calendar.startOfDay),
+            state: policy.requiresApproval ? .pendingApproval : .submitted,
+            currentStage: policy.requiresApproval ? 1 : nil, createdAt: now)
+        guard policy.requiresApproval else {
+            return .ready(SubmitPlan(
+                record: record, received: nil, delivery: approvals.delivery.prepare(record, policy: policy, now: now),
+                start: nil))
+        }
+        let start = try approvals.prepareStart(
+            record, policy: policy, requestor: Self.snapshotRequestor(baseRequestor), db: db, now: now)
+        let received = policy.notifications.requestor ? approvals.delivery.notices.received(start.notice) : nil
+        return .ready(SubmitPlan(record: record, received: received, delivery: nil, start: start))
     }
 
     /// The requestor as the approval engine sees them.

@@ -17,6 +17,19 @@ enum Visitor {
     case anonymous
 }
 
+/// The tenant's terms of use, as the sign-in checks need them.
+struct TermsStamp: Sendable {
+    /// A hash of the text: a new text asks external people to accept again.
+    let version: String
+    /// Whether there is any text to accept.
+    let hasText: Bool
+
+    init(_ text: String) {
+        version = ContentHash.hex(ContentHash.fnv1a64(Array(text.utf8)), digits: 16)
+        hasText = !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
+}
+
 /// SHA-256 in lowercase hex: how session ids and codes are stored, so a copy of the database opens nothing.
 enum Hashing {
     static func sha256(_ text: String) -> String {
@@ -43,13 +56,9 @@ enum Hashing {
 
 extension Actions {
     /// The version stamp of the tenant's terms of use; a new text asks external people again.
-    var termsVersion: String {
-        ContentHash.hex(ContentHash.fnv1a64(Array(site.tenant.termsOfUse.utf8)), digits: 16)
-    }
+    var termsVersion: String { terms.version }
 
-    var hasTerms: Bool {
-        !site.tenant.termsOfUse.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
-    }
+    var hasTerms: Bool { terms.hasText }
 
     func needsTerms(_ person: PersonRecord) -> Bool {
         person.isExternal && hasTerms && person.termsVersion != termsVersion
@@ -83,7 +92,9 @@ extension Actions {
         return (visitor, touch)
     }
 
-    private func visitorLeavingTouch<T>(
+    /// ``visitorLeavingTouch(_:)`` that, for a signed-in person, also runs `read` in the session's
+    /// read transaction (as ``visitor(_:thenRead:)`` does).
+    func visitorLeavingTouch<T>(
         _ request: RequestContext, thenRead read: (StoreReader, PersonRecord) throws -> T
     ) throws -> (visitor: Visitor, touch: SessionTouch?, read: T?) {
         let now = clock()

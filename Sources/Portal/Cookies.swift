@@ -15,20 +15,46 @@ public struct Cookies: Sendable, Hashable {
 
     private var storage: [Pair]
 
-    /// Parses a `Cookie` header value (nil: no header).
+    /// Parses a `Cookie` header value (nil: no header). Works on the UTF-8 bytes: every byte a
+    /// valid pair may hold is ASCII, and this runs for every request.
     public init(header: String?) {
         storage = []
-        guard let header else { return }
-        for part in header.split(separator: ";", omittingEmptySubsequences: true) {
-            guard let equals = part.firstIndex(of: "=") else { continue }
-            let name = part[..<equals].trimmingSpaces()
-            var value = part[part.index(after: equals)...].trimmingSpaces()
-            if value.count >= 2, value.first == "\"", value.last == "\"" {
-                value = value.dropFirst().dropLast()
+        guard var header else { return }
+        var found: [Pair] = []
+        header.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: ";") { end += 1 }
+                if let pair = Self.pair(bytes, from: start, to: end) { found.append(pair) }
+                start = end + 1
             }
-            guard Cookies.isToken(name), value.unicodeScalars.allSatisfy(Cookies.isCookieOctet) else { continue }
-            storage.append(Pair(name: String(name), value: String(value)))
         }
+        storage = found
+    }
+
+    /// The pair in `bytes[from..<to]`, if it is a well-formed `name=value`.
+    private static func pair(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Pair? {
+        var equals = from
+        while equals < to && bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+        guard equals < to else { return nil }
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var nameStart = from, nameEnd = equals
+        while nameStart < nameEnd && isSpace(bytes[nameStart]) { nameStart += 1 }
+        while nameEnd > nameStart && isSpace(bytes[nameEnd - 1]) { nameEnd -= 1 }
+        var valueStart = equals + 1, valueEnd = to
+        while valueStart < valueEnd && isSpace(bytes[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart && isSpace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+        if valueEnd - valueStart >= 2, bytes[valueStart] == UInt8(ascii: "\""), bytes[valueEnd - 1] == UInt8(ascii: "\"") {
+            valueStart += 1
+            valueEnd -= 1
+        }
+        guard nameStart < nameEnd else { return nil }
+        for i in nameStart..<nameEnd where !isTokenByte(bytes[i]) { return nil }
+        for i in valueStart..<valueEnd where !isCookieOctet(bytes[i]) { return nil }
+        return Pair(
+            name: String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<nameEnd]), as: UTF8.self),
+            value: String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self))
     }
 
     /// Literal cookies, for tests.
@@ -50,23 +76,19 @@ public struct Cookies: Sendable, Hashable {
 
     /// RFC 6265 `token`: visible ASCII without separators.
     static func isToken(_ text: some StringProtocol) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
-            (0x21...0x7E).contains(scalar.value) && !"()<>@,;:\\\"/[]?={}".unicodeScalars.contains(scalar)
-        }
+        !text.isEmpty && text.utf8.allSatisfy(isTokenByte)
     }
+
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        (0x21...0x7E).contains(byte) && !separators.contains(byte)
+    }
+
+    private static let separators = Set("()<>@,;:\\\"/[]?={}".utf8)
 
     /// RFC 6265 `cookie-octet`: visible ASCII except `"`, `,`, `;` and `\`.
-    static func isCookieOctet(_ scalar: Unicode.Scalar) -> Bool {
-        (0x21...0x7E).contains(scalar.value) && scalar != "\"" && scalar != "," && scalar != ";" && scalar != "\\"
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
+    static func isCookieOctet(_ byte: UInt8) -> Bool {
+        (0x21...0x7E).contains(byte) && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: ",")
+            && byte != UInt8(ascii: ";") && byte != UInt8(ascii: "\\")
     }
 }
 
@@ -94,7 +116,7 @@ public struct SessionCookie: Sendable, Hashable {
 
     /// `Set-Cookie` for a new session id living `maxAge` seconds (the session's absolute lifetime).
     public func setCookie(value: String, maxAge: Int) throws(CookieError) -> String {
-        guard !value.isEmpty, value.unicodeScalars.allSatisfy(Cookies.isCookieOctet) else {
+        guard !value.isEmpty, value.utf8.allSatisfy(Cookies.isCookieOctet) else {
             throw .invalidValue
         }
         guard maxAge > 0 else { throw .nonPositiveMaxAge(maxAge) }

@@ -27,6 +27,11 @@ import Testing
         (nil, "https://access.contoso.example/access-packages/x/request/p/", true),
         (nil, "https://access.contoso.example", true),
         (nil, "https://access.contoso.example:443/sign-in/?return=%2F", true),
+        (nil, "https://access.contoso.example/", true),
+        (nil, "https://access.contoso.examplex/", false),
+        (nil, "https://access.contoso.example:8443/", false),
+        // Browsers read a backslash as a slash in http(s) URLs: this path is on the site.
+        (nil, "https://access.contoso.example\\@evil.example/", true),
         (nil, "https://access.contoso.example.evil.example/", false),
         (nil, "https://access.contoso.example@evil.example/", false),
         (nil, "https://access.contoso.example:444/", false),
