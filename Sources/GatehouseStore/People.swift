@@ -43,12 +43,12 @@ extension PersonRecord {
         email = row[0]
         displayName = row[1]
         isExternal = row[2]
-        governedGuestSince = row[3] ? row[4] : nil
+        governedGuestSince = row[3] ? row.optionalDate(4) : nil
         blockedReason = row[5] ? (row[6] as String? ?? "") : nil
-        termsAcceptedAt = row[7]
+        termsAcceptedAt = row.optionalDate(7)
         termsVersion = row[8]
-        firstSignInAt = row[9]
-        lastSignInAt = row[10]
+        firstSignInAt = row.date(9)
+        lastSignInAt = row.date(10)
     }
 }
 

@@ -80,13 +80,13 @@ public struct RequestRecord: Sendable, Hashable {
         language = row["language"]
         justification = row["justification"]
         answers = row["answers"]
-        requestedStart = row["requested_start"]
-        requestedEnd = row["requested_end"]
+        requestedStart = row.optionalDate("requested_start")
+        requestedEnd = row.optionalDate("requested_end")
         state = try row.decode(RequestState.self, "state", table: "request")
         currentStage = row["current_stage"]
         escalated = row["escalated"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+        createdAt = row.date("created_at")
+        updatedAt = row.date("updated_at")
     }
 }
 
@@ -118,7 +118,7 @@ public struct DecisionRecord: Sendable, Hashable {
         approverEmail = row["approver_email"]
         decision = try row.decode(DecisionKind.self, "decision", table: "decision")
         justification = row["justification"]
-        decidedAt = row["decided_at"]
+        decidedAt = row.date("decided_at")
     }
 }
 
@@ -173,15 +173,20 @@ public struct RequestSummary: Sendable, Hashable {
         self.lastDecisionAt = lastDecisionAt
     }
 
+    /// A row of ``select``, read by position: a history page reads a dozen of them.
     init(row: Row) throws {
-        id = row["id"]
-        requestorEmail = row["requestor_email"]
-        packageID = row["package_id"]
-        policyID = row["policy_id"]
-        state = try row.decode(RequestState.self, "state", table: "request")
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
-        lastDecisionAt = row["last_decision_at"]
+        id = row[0]
+        requestorEmail = row[1]
+        packageID = row[2]
+        policyID = row[3]
+        let state: String = row[4]
+        guard let known = RequestState(rawValue: state) else {
+            throw StoreError.unreadableValue(table: "request", column: "state", value: state)
+        }
+        self.state = known
+        createdAt = row.date(5)
+        updatedAt = row.date(6)
+        lastDecisionAt = row.optionalDate(7)
     }
 
     /// The query ``init(row:)`` reads; the last decision comes from the decision table's key.

@@ -14,10 +14,10 @@ public struct SessionRecord: Sendable, Hashable {
     init(row: Row) {
         idHash = row["id_hash"]
         email = row["email"]
-        createdAt = row["created_at"]
-        lastSeenAt = row["last_seen_at"]
-        expiresAt = row["expires_at"]
-        endedAt = row["ended_at"]
+        createdAt = row.date("created_at")
+        lastSeenAt = row.date("last_seen_at")
+        expiresAt = row.date("expires_at")
+        endedAt = row.optionalDate("ended_at")
     }
 }
 

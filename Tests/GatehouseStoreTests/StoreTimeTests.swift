@@ -78,6 +78,42 @@ import Testing
         #expect(mismatches.isEmpty)
     }
 
+    /// Reading must give GRDB's `Date` exactly: dates are compared and subtracted after reading.
+    private func grdbDate(_ text: String) -> Date? { Date.fromDatabaseValue(text.databaseValue) }
+
+    private func fastDate(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { StoreTime.date(fromStored: $0) }
+    }
+
+    @Test func storedTextReadsAsGRDBsDate() {
+        var random = SplitMix64(seed: 20_261_123)
+        var mismatches: [String] = []
+        let edges: [Int64] = [0, 86_399_999, 951_868_800_000 - 1, 1_709_164_800_000, 253_402_300_799_999]
+        let instants = edges + (0..<200_000).map { _ in Int64.random(in: 0..<253_402_300_800_000, using: &random) }
+        for milliseconds in instants {
+            let text = grdbText(Date(timeIntervalSince1970: Double(milliseconds) / 1000))!
+            let fast = fastDate(text)
+            if fast == nil || fast != grdbDate(text), mismatches.count < 10 {
+                mismatches.append("\(text): \(fast.map { "\($0.timeIntervalSinceReferenceDate)" } ?? "nil") != \(grdbDate(text)!.timeIntervalSinceReferenceDate)")
+            }
+        }
+        #expect(mismatches.isEmpty)
+    }
+
+    /// Other texts GRDB reads (other formats, impossible days, before 1970) are left to GRDB.
+    @Test func otherTextsAreLeftToGRDB() {
+        for text in ["2024-02-29 12:34:56", "2024-02-29T12:34:56.789", "2024-02-30 00:00:00.000", "2023-02-29 00:00:00.000",
+                     "1969-12-31 23:59:59.999", "2024-13-01 00:00:00.000", "2024-02-29 24:00:00.000", "2024-02-29 12:34:56.7x9",
+                     "2024-02-29", ""] {
+            #expect(fastDate(text) == nil, "\(text)")
+            #expect(StoreTime.date(text.databaseValue) == grdbDate(text), "\(text)")
+        }
+        #expect(fastDate("2024-02-29 00:00:00.000") != nil)
+        #expect(StoreTime.date(DatabaseValue.null) == nil)
+        #expect(StoreTime.date(1_700_000_000.5.databaseValue) == Date(timeIntervalSince1970: 1_700_000_000.5))
+    }
+
     @Test func aRowWrittenWithStoreTimeIsFoundByAGRDBDateAndBack() throws {
         let folder = try TemporaryFolder()
         let due = t0.addingTimeInterval(0.0015)  // half a millisecond: both sides must round alike
