@@ -1,6 +1,7 @@
 public import Foundation
 internal import GRDB
 internal import GRDBSQLite
+internal import Synchronization
 
 /// The handler's and the sweep's state in one SQLite file: open it once per process and share it.
 ///
@@ -12,6 +13,8 @@ public final class Store: Sendable {
     let writer: any DatabaseWriter
     /// Concurrent ``write(_:)`` calls share one transaction and one commit.
     let commits: GroupCommit
+    /// Read-only connections for ``read(_:)`` (nil for an in-memory store, which reads on `writer`).
+    let readers: ReaderConnections?
 
     /// How long a writer waits for another process's write lock before giving up.
     public static let busyTimeout: TimeInterval = 5
@@ -46,18 +49,19 @@ public final class Store: Sendable {
                 ? " (check that the folder exists and is writable by this user)" : ""
             throw StoreError.cannotOpen(path: path, reason: Self.explain(error) + hint)
         }
-        try self.init(path: path, writer: pool!)
+        try self.init(path: path, writer: pool!, readers: ReaderConnections(path: path, configuration: Self.readerConfiguration()))
     }
 
     /// A private in-memory database for tests of code that uses a store; nothing is kept.
     public static func inMemory() throws -> Store {
-        try Store(path: ":memory:", writer: DatabaseQueue(configuration: configuration()))
+        try Store(path: ":memory:", writer: DatabaseQueue(configuration: configuration()), readers: nil)
     }
 
-    private init(path: String, writer: any DatabaseWriter) throws {
+    private init(path: String, writer: any DatabaseWriter, readers: ReaderConnections?) throws {
         self.path = path
         self.writer = writer
         self.commits = GroupCommit(writer: writer)
+        self.readers = readers
         do {
             try Self.migrate(writer)
         } catch let error as DatabaseError {
@@ -76,6 +80,15 @@ public final class Store: Sendable {
             // With plain reads, bench-handler measured more posts per second and no slower history pages.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        return config
+    }
+
+    /// Reader connections: opened read-only (SQLite itself refuses writes), with the writer's
+    /// pragmas and GRDB's reader timeout, for the rare WAL recovery that blocks readers.
+    private static func readerConfiguration() -> Configuration {
+        var config = configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
         return config
     }
 
@@ -119,7 +132,8 @@ public final class Store: Sendable {
     @discardableResult
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
         do {
-            return try writer.read { db in try body(StoreReader(db)) }
+            guard let readers else { return try writer.read { db in try body(StoreReader(db)) } }
+            return try readers.read { db in try body(StoreReader(db)) }
         } catch let error as DatabaseError {
             throw mapped(error)
         }
@@ -151,7 +165,8 @@ public final class Store: Sendable {
 
     /// The pragmas in force on a reader connection (they differ from the writer's if setup failed).
     func readerSettings() throws -> StoreSettings {
-        try writer.read { try StoreSettings(db: $0) }
+        guard let readers else { return try writer.read { try StoreSettings(db: $0) } }
+        return try readers.read { try StoreSettings(db: $0) }
     }
 
     /// Identifiers of the migrations applied to this database, in order.
@@ -195,6 +210,33 @@ public struct StoreSettings: Sendable, Hashable {
         foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
         busyTimeoutMilliseconds = try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0
     }
+}
+
+/// The store's read-only connections, each used by one thread at a time and kept for the next.
+///
+/// GRDB's `DatabasePool` caps its readers at five, so sixteen workers queued for them, and each of
+/// its reads also checks the pool for reentrancy under a lock and probes the schema version. A
+/// page's read here takes an idle connection (opening one when none is idle) and runs one
+/// deferred transaction on it: a consistent snapshot, as before.
+final class ReaderConnections: Sendable {
+    private let path: String
+    private let configuration: Configuration
+    private let idle = Mutex<[DatabaseQueue]>([])
+
+    init(path: String, configuration: Configuration) {
+        self.path = path
+        self.configuration = configuration
+    }
+
+    /// Runs `body` in a read transaction on an idle connection.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        let connection = try idle.withLock { $0.popLast() } ?? DatabaseQueue(path: path, configuration: configuration)
+        defer { idle.withLock { $0.append(connection) } }
+        return try connection.read(body)
+    }
+
+    /// How many connections are open (all idle when no read is running).
+    var count: Int { idle.withLock { $0.count } }
 }
 
 /// What went wrong, worded for the log line an operator reads.
@@ -244,15 +286,15 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 public class StoreReader {
     let db: Database
     init(_ db: Database) { self.db = db }
-}
 
-/// Read and write access inside one write transaction; valid only inside the closure that received it.
-public final class StoreWriter: StoreReader {
-    /// Runs raw SQL: only for tests that check what the schema refuses.
+    /// Runs raw SQL: only for tests that check what the schema or a read-only connection refuses.
     func executeForTesting(_ sql: String) throws {
         try db.execute(sql: sql)
     }
 }
+
+/// Read and write access inside one write transaction; valid only inside the closure that received it.
+public final class StoreWriter: StoreReader {}
 
 // MARK: - Row decoding helpers
 
