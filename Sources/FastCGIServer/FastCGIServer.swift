@@ -32,10 +32,21 @@ public struct FastCGIResponse: Sendable {
     /// breaks are dropped so that no value can inject another header.
     var headerBlock: String {
         var block = "Status: \(status) \(FastCGIResponse.reason(status))\r\n"
-        for (name, value) in headers where !name.contains(where: \.isNewline) && !value.contains(where: \.isNewline) {
+        for (name, value) in headers where !Self.hasLineBreak(name) && !Self.hasLineBreak(value) {
             block += "\(name): \(value)\r\n"
         }
         return block + "\r\n"
+    }
+
+    /// Whether `text` holds any character Swift counts as a line break. Plain ASCII without
+    /// CR, LF, VT or FF (nearly every header) is settled on its bytes.
+    static func hasLineBreak(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if (0x0A...0x0D).contains(byte) { return true }
+        }
+        return ascii ? false : text.contains(where: \.isNewline)
     }
 
     static func reason(_ status: Int) -> String {
@@ -252,13 +263,20 @@ public final class FastCGIServer: @unchecked Sendable {
         return "\(method) \(path) \(status) \(bytes)B \(millis)ms"
     }
 
+    /// The `NAME=value` entries as a dictionary. Split on bytes: searching a `String` for "="
+    /// walks grapheme clusters, and that was a sixth of a submission's time in the worker.
     static func params(_ envp: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String: String] {
         var params: [String: String] = [:]
         guard var cursor = envp else { return params }
+        params.reserveCapacity(32)
         while let entry = cursor.pointee {
-            let pair = String(cString: entry)
-            if let eq = pair.firstIndex(of: "=") {
-                params[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                let pair = UnsafeBufferPointer(start: bytes, count: length)
+                if let eq = pair.firstIndex(of: UInt8(ascii: "=")) {
+                    let name = String(decoding: UnsafeBufferPointer(rebasing: pair[..<eq]), as: UTF8.self)
+                    params[name] = String(decoding: UnsafeBufferPointer(rebasing: pair[(eq + 1)...]), as: UTF8.self)
+                }
             }
             cursor += 1
         }

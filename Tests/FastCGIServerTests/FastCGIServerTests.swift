@@ -135,6 +135,24 @@ struct FastCGIClient {
         }
     }
 
+    /// libfcgi hands the parameters over as `NAME=value` C strings; the value may hold "=" and
+    /// any bytes, and invalid UTF-8 becomes U+FFFD rather than dropping the entry.
+    @Test func splitsEachParameterAtItsFirstEqualsSign() {
+        let entries: [[UInt8]] = [
+            Array("QUERY_STRING=a=1&b=2".utf8), Array("HTTP_COOKIE=".utf8), Array("NOEQUALS".utf8),
+            Array("HTTP_X_NAME=Zoë".utf8), [0x48, 0x3D, 0x61, 0xFF, 0x62],
+        ]
+        let storage = entries.map { bytes -> UnsafeMutablePointer<CChar> in
+            let copy = malloc(bytes.count + 1)!.assumingMemoryBound(to: CChar.self)
+            for (index, byte) in (bytes + [0]).enumerated() { copy[index] = CChar(bitPattern: byte) }
+            return copy
+        }
+        var pointers: [UnsafeMutablePointer<CChar>?] = storage.map(Optional.some) + [nil]
+        let params = pointers.withUnsafeMutableBufferPointer { FastCGIServer.params($0.baseAddress) }
+        for entry in storage { free(entry) }
+        #expect(params == ["QUERY_STRING": "a=1&b=2", "HTTP_COOKIE": "", "HTTP_X_NAME": "Zoë", "H": "a\u{FFFD}b"])
+    }
+
     @Test func refusesOversizedBodiesWithoutCallingTheHandler() throws {
         try withServer(maxBodyBytes: 16) { client in
             let body = [UInt8](repeating: 0x61, count: 40)
