@@ -71,6 +71,29 @@ extension StoreReader {
         return urgent + others
     }
 
+    /// Unsent, due mail of one kind only (`kind`), or of every kind but it (`excluding`), oldest
+    /// due first: `gatehouse serve` sends sign-in codes and notifications from separate threads.
+    public func dueMail(now: Date, limit: Int = 100, kind: String) throws -> [MailRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT * FROM outbox WHERE sent_at IS NULL AND kind = ? AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, id LIMIT ?
+                """),
+            arguments: [kind, now.stored, limit]
+        ).map(MailRecord.init(row:))
+    }
+
+    /// See ``dueMail(now:limit:kind:)``.
+    public func dueMail(now: Date, limit: Int = 100, excluding kind: String) throws -> [MailRecord] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND kind != ?
+                ORDER BY next_attempt_at, id LIMIT ?
+                """),
+            arguments: [now.stored, kind, limit]
+        ).map(MailRecord.init(row:))
+    }
+
     /// One queued message.
     public func mail(id: Int64) throws -> MailRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM outbox WHERE id = ?"),

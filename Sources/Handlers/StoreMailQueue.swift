@@ -10,10 +10,28 @@ public struct StoreMailQueue: MailQueue {
     public let from: MailAddress
     private let log: @Sendable (String) -> Void
 
+    /// Which of the outbox's messages this queue hands out.
+    public let selection: Selection
+
+    /// Which messages a queue hands out: `gatehouse serve` sends sign-in codes, which someone is
+    /// waiting for, from one thread and everything else from another that runs only when the
+    /// machine has nothing better to do.
+    public enum Selection: Sendable, Hashable {
+        /// Every due message, sign-in codes first.
+        case all
+        /// Only sign-in codes.
+        case signInCodes
+        /// Everything but sign-in codes.
+        case notifications
+    }
+
     /// A queue over `store`'s outbox; messages that can never be composed are given up and logged.
-    public init(store: Store, from: MailAddress, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        store: Store, from: MailAddress, selection: Selection = .all, log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.store = store
         self.from = from
+        self.selection = selection
         self.log = log
     }
 
@@ -23,7 +41,13 @@ public struct StoreMailQueue: MailQueue {
     /// Due rows composed as messages, sign-in codes first; a row that cannot be composed is given
     /// up on the spot.
     public func due(now: Date) throws -> [QueuedMail] {
-        let rows = try store.read { try $0.dueMail(now: now, first: Self.firstKind) }
+        let rows = try store.read { db in
+            switch selection {
+            case .all: try db.dueMail(now: now, first: Self.firstKind)
+            case .signInCodes: try db.dueMail(now: now, kind: Self.firstKind)
+            case .notifications: try db.dueMail(now: now, excluding: Self.firstKind)
+            }
+        }
         var queued: [QueuedMail] = []
         for row in rows {
             do {

@@ -107,7 +107,14 @@ struct Serve: ParsableCommand {
             listener = .unixSocket(path: socket, mode: UInt32(socketMode, radix: 8)!, group: socketGroup)
         }
 
-        let pump = MailPump(sender: try mailSender(store: store, tenant: model.tenant, log: log), interval: mailInterval, log: log)
+        // Two senders on one outbox: sign-in codes, which someone is waiting for, and the
+        // notifications, which can wait for a moment when the CPUs are free.
+        let codes = MailPump(
+            sender: try mailSender(store: store, tenant: model.tenant, selection: .signInCodes, log: log),
+            interval: mailInterval, log: log)
+        let notifications = MailPump(
+            sender: try mailSender(store: store, tenant: model.tenant, selection: .notifications, log: log),
+            interval: mailInterval, log: log)
         let server = FastCGIServer(
             listener: listener, workers: workers, maxBodyBytes: maxBody, workerNice: Int32(workerNice), log: log
         ) { request in
@@ -120,11 +127,16 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         server.stopOnTerminationSignals()
-        // Mail is background work: under load, posts and pages go first and the outbox drains after.
-        pump.start { FastCGIServer.lowerCurrentThreadPriority(by: 10) }
+        // Mail is background work: under load, posts and pages go first and the outbox drains
+        // after. Notifications run at the lowest priority (nice 19); sign-in codes at +10.
+        codes.start { FastCGIServer.lowerCurrentThreadPriority(by: 10) }
+        notifications.start { FastCGIServer.lowerCurrentThreadPriority(by: 19) }
         log("gatehouse serve: \(inheritedSocket ? "inherited socket" : socket), \(workers) workers, database \(db), "
             + (mailCommand.map { "mail through '\($0)'" } ?? "mail to \(mailDir)/"))
-        defer { pump.stop() }
+        defer {
+            codes.stop()
+            notifications.stop()
+        }
         try server.run()
         log("gatehouse serve: stopped; store: \(store.commitSummary)")
     }
@@ -147,7 +159,9 @@ struct Serve: ParsableCommand {
         return model
     }
 
-    private func mailSender(store: Store, tenant: Tenant, log: @escaping @Sendable (String) -> Void) throws -> MailSender {
+    private func mailSender(
+        store: Store, tenant: Tenant, selection: StoreMailQueue.Selection, log: @escaping @Sendable (String) -> Void
+    ) throws -> MailSender {
         let domain = tenant.domains.first ?? "localhost"
         let from: MailAddress
         do {
@@ -161,7 +175,7 @@ struct Serve: ParsableCommand {
         } else {
             OutboxFolderTransport(folder: URL(fileURLWithPath: mailDir))
         }
-        return MailSender(queue: StoreMailQueue(store: store, from: from, log: log), transport: transport)
+        return MailSender(queue: StoreMailQueue(store: store, from: from, selection: selection, log: log), transport: transport)
     }
 }
 

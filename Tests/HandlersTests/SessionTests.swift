@@ -192,6 +192,33 @@ import Testing
     }
 }
 
+@Suite struct MailSelectionTests {
+    /// `gatehouse serve` runs a sender for sign-in codes and another, at the lowest priority, for
+    /// everything else: between them every message goes out once.
+    @Test func theCodeSenderAndTheNotificationSenderShareTheOutboxWithoutOverlap() throws {
+        let h = try Harness()
+        try queueNotes(3, in: h)
+        _ = h.post(Paths.signInCode, ["email": "allan@contoso.example"])
+        let folder = h.folder.appendingPathComponent("mail")
+        func sender(_ selection: StoreMailQueue.Selection) throws -> MailSender {
+            MailSender(
+                queue: StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"), selection: selection),
+                transport: OutboxFolderTransport(folder: folder))
+        }
+        let codes = try sender(.signInCodes).deliverDue(now: h.clock.now)
+        #expect(codes.count == 1)
+        let texts = { try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }
+            .map { try String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) } }
+        #expect(try texts().count == 1 && texts()[0].contains("Subject: Your sign-in code"))
+        #expect(try sender(.signInCodes).deliverDue(now: h.clock.now).isEmpty)
+        let notes = try sender(.notifications).deliverDue(now: h.clock.now)
+        #expect(notes.count == 3)
+        #expect(try texts().filter { $0.contains("Subject: Note ") }.count == 3)
+        #expect(try sender(.notifications).deliverDue(now: h.clock.now).isEmpty)
+        #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.isEmpty)
+    }
+}
+
 /// Queues `count` notification mails due now: a backlog for the mail sender.
 func queueNotes(_ count: Int, in h: Harness) throws {
     try h.store.write { db in
