@@ -102,7 +102,11 @@ let package = Package(
             swiftSettings: settings
         ),
         .testTarget(name: "GovernanceTests", dependencies: ["Governance", "GatehouseModel"], swiftSettings: settings),
-        .testTarget(name: "GatehouseStoreTests", dependencies: ["GatehouseStore", "GatehouseModel"], swiftSettings: settings),
+        .testTarget(
+            name: "GatehouseStoreTests",
+            dependencies: ["GatehouseStore", "GatehouseModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings
+        ),
         .testTarget(
             name: "WorkflowTests",
             dependencies: ["Workflow", "Governance", "GatehouseModel", "GatehouseStore", "GatehouseSite"],

@@ -122,8 +122,9 @@ extension StoreReader {
 
     /// The packages a person still holds (an assignment in any state but `expired`).
     public func heldPackageIDs(of email: String) throws -> Set<String> {
+        // Without DISTINCT, which builds a temporary b-tree on every call; the set removes duplicates.
         Set(try String.fetchAll(
-            db.cachedStatement(sql: "SELECT DISTINCT package_id FROM assignment WHERE email = ? AND state != 'expired'"),
+            db.cachedStatement(sql: "SELECT package_id FROM assignment WHERE email = ? AND state != 'expired'"),
             arguments: [normalized(email)]))
     }
 

@@ -96,21 +96,34 @@ final class GroupCommit: @unchecked Sendable {
                 }
                 if batch.isEmpty { return }  // stopping, and nothing left to write
                 let started = ContinuousClock.now
-                GroupCommit.execute(batch, on: writer)
-                let elapsed = ContinuousClock.now - started
+                let cpuStarted = GroupCommit.threadCPUTime()
+                let bodiesEnded = GroupCommit.execute(batch, on: writer)
+                let ended = ContinuousClock.now
+                let cpu = GroupCommit.threadCPUTime() - cpuStarted
                 condition.withLock {
                     counters.commits += 1
                     counters.writes += batch.count
                     counters.largestBatch = max(counters.largestBatch, batch.count)
-                    counters.busy += elapsed
+                    counters.busy += ended - started
+                    counters.committing += ended - (bodiesEnded ?? ended)
+                    counters.cpu += cpu
                 }
                 for job in batch { job.done.signal() }
             }
         }
     }
 
-    /// One IMMEDIATE transaction for the batch; a lone writer runs without a savepoint.
-    private static func execute(_ batch: [Job], on writer: any DatabaseWriter) {
+    /// The CPU time the calling thread has used.
+    static func threadCPUTime() -> Duration {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
+    }
+
+    /// One IMMEDIATE transaction for the batch; a lone writer runs without a savepoint. Returns
+    /// when the last body ended (what follows is the commit), nil when the transaction failed.
+    private static func execute(_ batch: [Job], on writer: any DatabaseWriter) -> ContinuousClock.Instant? {
+        var bodiesEnded: ContinuousClock.Instant?
         defer {
             // The bodies are the callers' non-escaping closures: release them before waking anyone.
             for job in batch { job.body = nil }
@@ -118,6 +131,7 @@ final class GroupCommit: @unchecked Sendable {
         do {
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
+                    defer { bodiesEnded = ContinuousClock.now }
                     if batch.count == 1 {
                         try batch[0].body?(db)
                         return .commit
@@ -142,7 +156,9 @@ final class GroupCommit: @unchecked Sendable {
             // The transaction itself failed (BEGIN, COMMIT, or a lone writer's body): nothing of
             // the batch is kept, and every writer that had not failed on its own learns why.
             for job in batch where job.error == nil { job.error = error }
+            return nil
         }
+        return bodiesEnded
     }
 
     private final class Job {
@@ -165,4 +181,9 @@ public struct CommitStatistics: Sendable, Equatable {
     public var largestBatch = 0
     /// Time spent running batches, commits included.
     public var busy: Duration = .zero
+    /// Of `busy`, the time from the end of a batch's last body to the end of its commit (writing
+    /// the WAL, waiting for the disk, and any automatic checkpoint).
+    public var committing: Duration = .zero
+    /// The writer thread's CPU time while running batches.
+    public var cpu: Duration = .zero
 }

@@ -263,14 +263,19 @@ extension StoreReader {
     }
 
     /// The packages a person has a request for in one of `states` (e.g. the open ones).
+    ///
+    /// Reads the person's (state, package) pairs from the covering index and filters here: a
+    /// `DISTINCT` or an `IN (...)` list makes SQLite build a temporary b-tree on every call.
     public func requestedPackageIDs(of email: String, in states: Set<RequestState>) throws -> Set<String> {
         guard !states.isEmpty else { return [] }
-        return Set(try String.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT DISTINCT package_id FROM request
-                WHERE requestor_email = ? AND state IN \(Self.placeholders(states.count))
-                """),
-            arguments: StatementArguments([normalized(email)] + Self.sorted(states))))
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT state, package_id FROM request WHERE requestor_email = ?"),
+            arguments: [normalized(email)])
+        var packages: Set<String> = []
+        while let row = try rows.next() {
+            if let state = RequestState(rawValue: row[0]), states.contains(state) { packages.insert(row[1]) }
+        }
+        return packages
     }
 
     /// `(?, ?, ?)` for `count` values: one SQL text, so one cached statement, per count.
@@ -286,20 +291,28 @@ extension StoreReader {
 extension StoreWriter {
     /// Inserts the request unless its idempotency key is already stored, in which case nothing
     /// is written and the existing request's id is returned.
+    ///
+    /// With `approval`, the row is written already in that state (its state, stage, stage clock,
+    /// reminders and next check replace the record's): a submission knows where its request
+    /// ends up (delivered at once, or waiting on its first stage) before it writes, and an
+    /// insert followed by an update of the same row rewrote the row and four of its indexes.
     @discardableResult
-    public func insertRequest(_ r: RequestRecord) throws -> RequestInsertion {
+    public func insertRequest(_ r: RequestRecord, approval: ApprovalStateRecord? = nil) throws -> RequestInsertion {
         try db.cachedStatement(sql: """
             INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
                 policy_snapshot, language, justification, answers, requested_start, requested_end, state,
-                current_stage, escalated, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                current_stage, escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent,
+                next_check_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (idempotency_key) DO NOTHING
             """
         ).execute(arguments: [
             r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
             r.packageID, r.policyID, r.policySnapshot, r.language, r.justification, r.answers,
-            r.requestedStart?.stored, r.requestedEnd?.stored, r.state.rawValue, r.currentStage, r.escalated,
-            r.createdAt.stored, r.updatedAt.stored,
+            r.requestedStart?.stored, r.requestedEnd?.stored, (approval?.state ?? r.state).rawValue,
+            approval.map(\.currentStage) ?? r.currentStage, approval?.escalated ?? r.escalated,
+            r.createdAt.stored, r.updatedAt.stored, approval?.stageStartedAt?.stored, approval?.stageDeadline?.stored,
+            approval?.remindersSent ?? 0, approval?.nextCheckAt?.stored,
         ])
         if db.changesCount == 1 { return .created(id: r.id) }
         let existing = try String.fetchOne(

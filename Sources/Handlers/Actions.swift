@@ -1,6 +1,7 @@
 internal import Foundation
 internal import GatehouseModel
 internal import GatehouseStore
+internal import Governance
 internal import Portal
 internal import Rendering
 internal import Workflow
@@ -20,6 +21,8 @@ struct Actions: Sendable {
     let approvals: Approvals
     /// The tenant's terms of use as sign-in checks them (hashed once, not on every request).
     let terms: TermsStamp
+    /// The tenant's calendar, made once: making a time zone takes a process-wide lock.
+    let calendar: TenantCalendar
 
     /// Runs a page or action; a form that cannot be read is a 4xx page, any other error a 503/500
     /// page whose detail goes only to the log.

@@ -73,13 +73,12 @@ public struct App: Sendable {
         self.store = store
         self.settings = settings
         let views = try Views(site: site, theme: theme)
+        let calendar = try TenantCalendar(timeZoneIdentifier: site.tenant.timeZone)
         let actions = Actions(
             site: site, store: store, settings: settings, views: views, clock: clock, random: random, log: log,
             originCheck: try OriginCheck(baseURL: site.tenant.baseURL), cookie: SessionCookie(baseURL: site.tenant.baseURL),
-            approvals: Approvals(
-                site: site, calendar: try TenantCalendar(timeZoneIdentifier: site.tenant.timeZone),
-                newID: { random.recordID(at: clock()) }),
-            terms: TermsStamp(site.tenant.termsOfUse))
+            approvals: Approvals(site: site, calendar: calendar, newID: { random.recordID(at: clock()) }),
+            terms: TermsStamp(site.tenant.termsOfUse), calendar: calendar)
         self.actions = actions
         var router = Router(
             notFound: { _ in views.message(status: .notFound, title: "Page not found", text: "There is no page at this address.") },

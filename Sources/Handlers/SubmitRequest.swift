@@ -114,7 +114,9 @@ extension Actions {
                 openRequests: try db.requestedPackageIDs(of: person.email, in: RequestRecords.openStates))
             if !blocks.isEmpty { return .blocked(blocks) }
 
-            if case .existing(let id) = try db.insertRequest(record) { return .existing(id: id) }
+            // The row goes in already in the state its delivery or first stage leaves it in.
+            let final = plan.delivery.map { Delivery.approvalState($0.requestState) } ?? plan.start.flatMap(approvals.recordedState(of:))
+            if case .existing(let id) = try db.insertRequest(record, approval: final) { return .existing(id: id) }
             try db.appendAudit(AuditEntry(
                 at: now, actor: person.email, subjectKind: "request", subjectID: record.id, action: "submitted",
                 after: record.state.rawValue,
@@ -124,11 +126,11 @@ extension Actions {
                 if let received = plan.received { try db.enqueueMail(received, at: now) }
                 try approvals.start(
                     record, policy: policy, requestor: Self.snapshotRequestor(requestor), db: db, now: now,
-                    prepared: plan.start)
+                    prepared: plan.start, recorded: final != nil)
             } else {
                 try approvals.delivery.deliver(
                     record, policy: policy, from: .submitted, actor: "system", reason: "the policy needs no approval",
-                    assignmentID: assignmentID, db: db, now: now, prepared: plan.delivery)
+                    assignmentID: assignmentID, db: db, now: now, prepared: plan.delivery, recorded: final != nil)
             }
             return .created(id: record.id)
         }
@@ -268,16 +270,7 @@ extension Actions {
     }
 
     /// The tenant's calendar (its time zone was checked when the site was loaded).
-    func tenantCalendar() throws -> TenantCalendar {
-        let identifier = site.tenant.timeZone
-        if let calendar = Self.calendars.withLock({ $0[identifier] }) { return calendar }
-        let calendar = try TenantCalendar(timeZoneIdentifier: identifier)
-        Self.calendars.withLock { $0[identifier] = calendar }
-        return calendar
-    }
-
-    /// Calendars by time zone name: making one (time zone and Calendar) for every page showed in profiles.
-    private static let calendars = Mutex<[String: TenantCalendar]>([:])
+    func tenantCalendar() throws -> TenantCalendar { calendar }
 }
 
 /// Policy snapshots by policy and requestor domain: encoding one through JSONSerialization with

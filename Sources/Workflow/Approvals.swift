@@ -57,6 +57,9 @@ public struct Approvals: Sendable {
         /// Everyone asked on any stage so far (they may see the request).
         public var everyApprover: [ApproverRecord]
         public var notice: NoticeRequest
+        /// The request's row already holds the approval columns the next step writes (a request
+        /// inserted by a submission with ``Approvals/recordedState(of:)``).
+        var recorded = false
     }
 
     /// The request `id` as the engine sees it; nil when there is none or it is not an approval request.
@@ -122,16 +125,36 @@ public struct Approvals: Sendable {
     ///
     /// `prepared` (``prepareStart(_:policy:requestor:db:now:)`` with the same arguments, read before
     /// the write) saves resolving the first stage and reading the requestor's name inside it.
+    ///
+    /// `recorded`: the caller inserted the request with ``recordedState(of:)`` of `prepared`, so
+    /// its row already says what starting the stage would write.
     public func start(
         _ request: RequestRecord, policy: Policy, requestor: SnapshotRequestor, db: StoreWriter, now: Date,
-        prepared: PreparedStart? = nil
+        prepared: PreparedStart? = nil, recorded: Bool = false
     ) throws {
         let prepared = try prepared ?? prepareStart(request, policy: policy, requestor: requestor, db: db, now: now)
-        let loaded = Loaded(
+        var loaded = Loaded(
             request: request, policy: policy, engine: prepared.engine,
             progress: ApprovalProgress(status: .pending(stage: 1), stageStartedAt: now, approvers: []),
             everyApprover: [], notice: prepared.notice)
+        loaded.recorded = recorded && Self.stageState(prepared.step, engine: prepared.engine) != nil
         try apply(prepared.step, to: loaded, actor: "system", db: db, now: now)
+    }
+
+    /// The approval columns a request has once its first stage started as `prepared` says, to
+    /// insert it with (then ``start(_:policy:requestor:db:now:prepared:recorded:)`` with
+    /// `recorded: true`); nil when starting does not leave it pending.
+    public func recordedState(of prepared: PreparedStart) -> ApprovalStateRecord? {
+        Self.stageState(prepared.step, engine: prepared.engine)
+    }
+
+    /// The request's approval columns after `step`, while a stage is pending.
+    private static func stageState(_ step: ApprovalStep, engine: ApprovalEngine) -> ApprovalStateRecord? {
+        let p = step.progress
+        guard let stage = p.status.pendingStage else { return nil }
+        return ApprovalStateRecord(
+            state: .pendingApproval, currentStage: stage, stageStartedAt: p.stageStartedAt, escalated: p.escalated,
+            remindersSent: p.remindersSent, nextCheckAt: engine.nextCheck(of: p), stageDeadline: engine.timeline(of: p)?.deadline)
     }
 
     /// The first stage of `request` as ``start(_:policy:requestor:db:now:prepared:)`` begins it, and
@@ -232,7 +255,7 @@ public struct Approvals: Sendable {
         let request = loaded.request
         let notice = loaded.notice
         let tellRequestor = loaded.policy.notifications.requestor
-        let previous = try db.approvalState(requestID: request.id)?.state ?? request.state
+        let previous = loaded.recorded ? request.state : try db.approvalState(requestID: request.id)?.state ?? request.state
 
         // Decisions the step added.
         let known = Set(loaded.progress.decisions.map(\.stage))
@@ -248,14 +271,8 @@ public struct Approvals: Sendable {
 
         // The request's approval columns.
         let p = step.progress
-        if let stage = p.status.pendingStage {
-            try db.setApprovalState(
-                requestID: request.id,
-                ApprovalStateRecord(
-                    state: .pendingApproval, currentStage: stage, stageStartedAt: p.stageStartedAt, escalated: p.escalated,
-                    remindersSent: p.remindersSent, nextCheckAt: loaded.engine.nextCheck(of: p),
-                    stageDeadline: loaded.engine.timeline(of: p)?.deadline),
-                at: now)
+        if let stage = p.status.pendingStage, let record = Self.stageState(step, engine: loaded.engine) {
+            if !loaded.recorded { try db.setApprovalState(requestID: request.id, record, at: now) }
             try db.addApprovers(p.approvers.map {
                 ApproverRecord(
                     requestID: request.id, stage: stage, email: $0.email,

@@ -25,11 +25,13 @@ public struct Delivery: Sendable {
     /// guest, and one from an unknown domain proposes a connected organization.
     ///
     /// `prepared` (from ``prepare(_:policy:now:)`` with the same request, policy and `now`) saves the
-    /// calendar work and the mail text inside the caller's write transaction.
+    /// calendar work and the mail text inside the caller's write transaction. `recorded`: the
+    /// caller inserted the request already in `prepared.requestState`, so its row is not written
+    /// again (the audit log still tells each step).
     @discardableResult
     public func deliver(
         _ request: RequestRecord, policy: Policy, from previous: RequestState, actor: String, reason: String,
-        assignmentID: String, db: StoreWriter, now: Date, prepared: PreparedDelivery? = nil
+        assignmentID: String, db: StoreWriter, now: Date, prepared: PreparedDelivery? = nil, recorded: Bool = false
     ) throws -> AssignmentRecord {
         let prepared = prepared ?? prepare(request, policy: policy, now: now)
         let schedule = prepared.schedule
@@ -37,7 +39,7 @@ public struct Delivery: Sendable {
         let package = site.package(request.packageID)
         // Roles with a command connector stay pending until it answers (Connectors.attemptDue, after commit).
         let viaConnector = { (ref: ResourceRoleRef) in site.connector(packageID: request.packageID, resourceID: ref.resource) != nil }
-        let awaitsConnector = !startsLater && (package?.resources ?? []).contains(where: viaConnector)
+        let awaitsConnector = self.awaitsConnector(request.packageID, startsLater: startsLater)
         let assignment = AssignmentRecord(
             id: assignmentID, requestID: request.id, email: request.requestorEmail, packageID: request.packageID,
             policyID: request.policyID, state: startsLater || awaitsConnector ? .delivering : .delivered,
@@ -52,13 +54,10 @@ public struct Delivery: Sendable {
                 start: schedule.start, end: schedule.end, remindersSent: 0,
                 remindersApply: policy.lifecycle.extensionAllowed))
         if awaitsConnector { try db.planPendingGrantAttempts(assignmentID: assignmentID, at: now) }
-        let state: RequestState = startsLater ? .scheduled : awaitsConnector ? .delivering : .delivered
-        try db.setApprovalState(
-            requestID: request.id,
-            ApprovalStateRecord(
-                state: state, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0,
-                nextCheckAt: nil),
-            at: now, expected: previous)
+        let state = prepared.requestState
+        if !recorded {
+            try db.setApprovalState(requestID: request.id, Self.approvalState(state), at: now, expected: previous)
+        }
         try db.appendAudit(AuditEntry(
             at: now, actor: actor, subjectKind: "request", subjectID: request.id, action: "approved",
             before: previous.rawValue, after: RequestState.approved.rawValue, reason: reason))
@@ -103,10 +102,25 @@ public struct Delivery: Sendable {
         let schedule = AssignmentSchedule(
             expiration: policy.lifecycle.expiration, approvedAt: now, requested: requested, calendar: calendar)
         let name = site.package(request.packageID)?.name ?? request.packageID
-        let mail = schedule.start > now
+        let startsLater = schedule.start > now
+        let mail = startsLater
             ? notices.scheduled(to: request.requestorEmail, packageName: name, start: schedule.start, end: schedule.end)
             : notices.delivered(to: request.requestorEmail, packageName: name, end: schedule.end)
-        return PreparedDelivery(schedule: schedule, mail: mail)
+        let state: RequestState = startsLater
+            ? .scheduled : awaitsConnector(request.packageID, startsLater: false) ? .delivering : .delivered
+        return PreparedDelivery(schedule: schedule, mail: mail, requestState: state)
+    }
+
+    /// The request's approval columns once delivered (or scheduled, or waiting for connectors).
+    public static func approvalState(_ state: RequestState) -> ApprovalStateRecord {
+        ApprovalStateRecord(
+            state: state, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0, nextCheckAt: nil)
+    }
+
+    /// Whether delivering `packageID` now waits for a command connector (some role's resource has one).
+    private func awaitsConnector(_ packageID: String, startsLater: Bool) -> Bool {
+        guard !startsLater, let package = site.package(packageID) else { return false }
+        return package.resources.contains { site.connector(packageID: packageID, resourceID: $0.resource) != nil }
     }
 
     /// Delivers an assignment whose scheduled start has come: its grants become active, it and its
@@ -161,4 +175,6 @@ public struct PreparedDelivery: Sendable {
     public var schedule: AssignmentSchedule
     /// "You now have access" or "starts on", as the schedule says.
     public var mail: OutgoingMail
+    /// Where the request ends up: `scheduled`, `delivering` (waiting for connectors) or `delivered`.
+    public var requestState: RequestState
 }

@@ -80,6 +80,9 @@ import Testing
         #expect(statistics.writes == 9)
         #expect(statistics.commits == 2)
         #expect(statistics.largestBatch == 8)
+        // The commit is part of the busy time, and the writer thread's CPU time is counted.
+        #expect(statistics.committing > .zero && statistics.committing <= statistics.busy)
+        #expect(statistics.cpu > .zero)
         // Committed for real: another connection to the file sees every row.
         let other = try Store(path: folder.databasePath)
         let found = try other.read { db in try (["held"] + (0..<8).map { "r\($0)" }).compactMap { try db.request(id: $0)?.id } }

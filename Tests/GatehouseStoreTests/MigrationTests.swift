@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+import Testing
+@testable import GatehouseStore
+
+/// v8 rebuilds the tables a submission writes; a database made by v7 must come through whole.
+@Suite struct MigrationTests {
+    /// A database at `path` migrated only up to `version`, filled by `fill`.
+    private func database(at path: String, upTo version: String, _ fill: (Database) throws -> Void) throws {
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: version)
+        try queue.write(fill)
+        try queue.close()
+    }
+
+    @Test func v8KeepsEveryRowAndEveryRule() throws {
+        let folder = try TemporaryFolder()
+        try database(at: folder.databasePath, upTo: "v7") { db in
+            try db.execute(sql: """
+                INSERT INTO person (email, display_name, is_external, first_sign_in_at, last_sign_in_at)
+                VALUES ('allan@contoso.example', 'Allan', 0, '2026-01-05 09:00:00.000', '2026-01-05 09:00:00.000');
+                INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
+                    policy_snapshot, language, justification, answers, state, current_stage, escalated, created_at, updated_at,
+                    stage_started_at, stage_deadline, reminders_sent, next_check_at)
+                VALUES ('r1', 'k1', 'add', 'user', 'allan@contoso.example', 'internal', 'members', '{"id":"members"}', 'en',
+                    'Project', '[]', 'pendingApproval', 1, 1, '2026-01-05 09:00:00.000', '2026-01-05 09:00:01.000',
+                    '2026-01-05 09:00:00.000', '2026-01-19 09:00:00.000', 1, '2026-01-12 09:00:00.000');
+                INSERT INTO approver (request_id, stage, email, role, added_at)
+                VALUES ('r1', 1, 'adele@contoso.example', 'primary', '2026-01-05 09:00:00.000');
+                INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
+                    policy_snapshot, language, justification, answers, state, created_at, updated_at)
+                VALUES ('r0', 'k0', 'add', 'user', 'allan@contoso.example', 'wiki', 'members', '{}', 'en', '', '[]',
+                    'delivered', '2026-01-01 09:00:00.000', '2026-01-01 09:00:00.000');
+                INSERT INTO decision (request_id, stage, approver_email, decision, justification, decided_at)
+                VALUES ('r0', 1, 'adele@contoso.example', 'approve', 'ok', '2026-01-01 10:00:00.000');
+                INSERT INTO assignment (id, request_id, email, package_id, policy_id, state, starts_at, ends_at,
+                    next_check_at, reminders_sent)
+                VALUES ('a0', 'r0', 'allan@contoso.example', 'wiki', 'members', 'delivered', '2026-01-01 10:00:00.000',
+                    '2027-01-01 10:00:00.000', '2026-12-18 10:00:00.000', 0);
+                INSERT INTO resource_grant (assignment_id, resource_id, role, state, updated_at, attempts, next_attempt_at, last_error)
+                VALUES ('a0', 'lab-wiki', 'Read', 'active', '2026-01-01 10:00:00.000', 2, NULL, 'timeout');
+                INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
+                    policy_snapshot, language, justification, answers, state, created_at, updated_at, assignment_id)
+                VALUES ('r2', 'k2', 'extend', 'user', 'allan@contoso.example', 'wiki', 'members', '{}', 'en', '', '[]',
+                    'canceled', '2026-02-01 09:00:00.000', '2026-02-01 09:00:00.000', 'a0');
+                """)
+        }
+        let store = try Store(path: folder.databasePath)
+        #expect(try store.appliedMigrations().last == "v8")
+        try store.read { db in
+            let r1 = try #require(try db.request(id: "r1"))
+            #expect(r1.state == .pendingApproval && r1.currentStage == 1 && r1.escalated && r1.idempotencyKey == "k1")
+            let stage = try #require(try db.approvalState(requestID: "r1"))
+            #expect(stage.remindersSent == 1 && stage.nextCheckAt != nil && stage.stageDeadline != nil)
+            #expect(try db.approvers(requestID: "r1", stage: 1).map(\.email) == ["adele@contoso.example"])
+            #expect(try db.decisions(requestID: "r0").map(\.justification) == ["ok"])
+            #expect(try db.assignment(id: "a0")?.endsAt != nil)
+            let grants = try db.grants(assignmentID: "a0")
+            #expect(grants.map(\.grant.role) == ["Read"] && grants.first?.grant.state == .active)
+            #expect(try db.request(id: "r2")?.kind == .extend)
+            #expect(try db.requestSummaries(of: "allan@contoso.example").map(\.id) == ["r2", "r1", "r0"])
+            #expect(try db.heldPackageIDs(of: "allan@contoso.example") == ["wiki"])
+        }
+        // The rules hold after the rebuild.
+        for statement in [
+            "UPDATE request SET state = 'lost' WHERE id = 'r1'", "UPDATE request SET kind = 'borrow' WHERE id = 'r1'",
+            "UPDATE assignment SET state = 'paused' WHERE id = 'a0'", "UPDATE resource_grant SET state = 'maybe'",
+            "UPDATE approver SET role = 'boss'", "UPDATE request SET answers = '{not json' WHERE id = 'r1'",
+            "INSERT INTO assignment (id, request_id, email, package_id, policy_id, state, starts_at) VALUES ('a9', 'nope', 'x@y', 'p', 'q', 'delivered', 'now')",
+        ] {
+            #expect(throws: (any Error).self, "\(statement)") { try store.write { try $0.executeForTesting(statement) } }
+        }
+        let indexes = try store.read { try $0.indexNamesForTesting() }
+        #expect(!indexes.contains("request_by_state") && !indexes.contains("assignment_by_end"))
+        #expect(indexes.isSuperset(of: [
+            "request_by_requestor", "request_by_package", "request_due", "request_by_assignment", "assignment_by_email",
+            "assignment_by_package", "assignment_waiting", "assignment_due", "resource_grant_by_resource",
+            "resource_grant_retry", "approver_by_email", "outbox_due_by_kind",
+        ]))
+    }
+}
