@@ -189,11 +189,9 @@ public struct RequestSummary: Sendable, Hashable {
         lastDecisionAt = row.optionalDate(7)
     }
 
-    /// The query ``init(row:)`` reads; the last decision comes from the decision table's key.
+    /// The query ``init(row:)`` reads: for a person's requests, the covering index alone answers it.
     private static let select = """
-        SELECT r.id, r.requestor_email, r.package_id, r.policy_id, r.state, r.created_at, r.updated_at,
-            (SELECT d.decided_at FROM decision d WHERE d.request_id = r.id ORDER BY d.stage DESC LIMIT 1)
-                AS last_decision_at
+        SELECT r.id, r.requestor_email, r.package_id, r.policy_id, r.state, r.created_at, r.updated_at, r.decided_at
         FROM request r
         """
     static let ofRequestor = select + "\nWHERE r.requestor_email = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?"

@@ -290,7 +290,53 @@ enum Schema {
     /// tables are rebuilt, the SQLite way: new table, copy, drop, rename, indexes).
     ///
     /// Indexes: request_by_state and assignment_by_end served no query and are gone.
+    ///
+    /// Reads: person and session become WITHOUT ROWID tables, so finding one by its key is one
+    /// b-tree descent instead of an index descent and then a table descent. A request carries its
+    /// last decision's time (`decided_at`, kept by a trigger on decision) in the index the history
+    /// page reads, which answered it with one decision lookup per row.
     static let v8 = """
+        CREATE TABLE person_v8 (
+            email TEXT PRIMARY KEY NOT NULL CHECK (email = lower(email)),
+            display_name TEXT NOT NULL,
+            is_external INTEGER NOT NULL CHECK (is_external IN (0, 1)),
+            is_governed_guest INTEGER NOT NULL DEFAULT 0 CHECK (is_governed_guest IN (0, 1)),
+            governed_guest_since TEXT,
+            is_blocked INTEGER NOT NULL DEFAULT 0 CHECK (is_blocked IN (0, 1)),
+            blocked_reason TEXT,
+            terms_accepted_at TEXT,
+            terms_version TEXT,
+            first_sign_in_at TEXT NOT NULL,
+            last_sign_in_at TEXT NOT NULL,
+            lost_last_assignment_at TEXT,
+            remove_at TEXT,
+            removed_at TEXT
+        ) WITHOUT ROWID;
+        INSERT INTO person_v8 (email, display_name, is_external, is_governed_guest, governed_guest_since, is_blocked,
+            blocked_reason, terms_accepted_at, terms_version, first_sign_in_at, last_sign_in_at, lost_last_assignment_at,
+            remove_at, removed_at)
+        SELECT email, display_name, is_external, is_governed_guest, governed_guest_since, is_blocked,
+            blocked_reason, terms_accepted_at, terms_version, first_sign_in_at, last_sign_in_at, lost_last_assignment_at,
+            remove_at, removed_at
+        FROM person;
+        DROP TABLE person;
+        ALTER TABLE person_v8 RENAME TO person;
+        CREATE INDEX person_removal ON person(remove_at) WHERE remove_at IS NOT NULL AND removed_at IS NULL;
+
+        CREATE TABLE session_v8 (
+            id_hash TEXT PRIMARY KEY NOT NULL,
+            email TEXT NOT NULL REFERENCES person(email) ON UPDATE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        ) WITHOUT ROWID;
+        INSERT INTO session_v8 (id_hash, email, created_at, last_seen_at, expires_at, ended_at)
+        SELECT id_hash, email, created_at, last_seen_at, expires_at, ended_at FROM session;
+        DROP TABLE session;
+        ALTER TABLE session_v8 RENAME TO session;
+        CREATE INDEX session_by_email ON session(email);
+
         CREATE TABLE request_v8 (
             id TEXT PRIMARY KEY NOT NULL,
             idempotency_key TEXT NOT NULL UNIQUE,
@@ -316,18 +362,29 @@ enum Schema {
             stage_deadline TEXT,
             reminders_sent INTEGER NOT NULL DEFAULT 0,
             next_check_at TEXT,
-            assignment_id TEXT REFERENCES assignment(id)
+            assignment_id TEXT REFERENCES assignment(id),
+            decided_at TEXT
         );
         INSERT INTO request_v8 (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
             policy_snapshot, language, justification, answers, requested_start, requested_end, state, current_stage,
-            escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent, next_check_at, assignment_id)
+            escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent, next_check_at, assignment_id,
+            decided_at)
         SELECT id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
             policy_snapshot, language, justification, answers, requested_start, requested_end, state, current_stage,
-            escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent, next_check_at, assignment_id
+            escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent, next_check_at, assignment_id,
+            (SELECT d.decided_at FROM decision d WHERE d.request_id = request.id ORDER BY d.stage DESC LIMIT 1)
         FROM request ORDER BY rowid;
         DROP TABLE request;
         ALTER TABLE request_v8 RENAME TO request;
-        CREATE INDEX request_by_requestor ON request(requestor_email, created_at, state, package_id, policy_id, updated_at, id);
+        -- decided_at: when the decision of the request's highest decided stage was made.
+        CREATE TRIGGER decision_sets_decided_at AFTER INSERT ON decision
+        BEGIN
+            UPDATE request SET decided_at = NEW.decided_at
+            WHERE id = NEW.request_id
+                AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.request_id = NEW.request_id AND d.stage > NEW.stage);
+        END;
+        CREATE INDEX request_by_requestor ON request(requestor_email, created_at, state, package_id, policy_id, updated_at, id,
+            decided_at);
         CREATE INDEX request_by_package ON request(package_id, state);
         CREATE INDEX request_due ON request(next_check_at) WHERE next_check_at IS NOT NULL;
         CREATE INDEX request_by_assignment ON request(assignment_id) WHERE assignment_id IS NOT NULL;

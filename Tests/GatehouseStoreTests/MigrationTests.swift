@@ -19,8 +19,12 @@ import Testing
         let folder = try TemporaryFolder()
         try database(at: folder.databasePath, upTo: "v7") { db in
             try db.execute(sql: """
-                INSERT INTO person (email, display_name, is_external, first_sign_in_at, last_sign_in_at)
-                VALUES ('allan@contoso.example', 'Allan', 0, '2026-01-05 09:00:00.000', '2026-01-05 09:00:00.000');
+                INSERT INTO person (email, display_name, is_external, first_sign_in_at, last_sign_in_at, remove_at)
+                VALUES ('allan@contoso.example', 'Allan', 0, '2026-01-05 09:00:00.000', '2026-01-05 09:00:00.000',
+                    '2027-01-05 09:00:00.000');
+                INSERT INTO session (id_hash, email, created_at, last_seen_at, expires_at)
+                VALUES ('h1', 'allan@contoso.example', '2026-01-05 09:00:00.000', '2026-01-05 09:00:00.000',
+                    '2026-01-12 09:00:00.000');
                 INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
                     policy_snapshot, language, justification, answers, state, current_stage, escalated, created_at, updated_at,
                     stage_started_at, stage_deadline, reminders_sent, next_check_at)
@@ -60,7 +64,19 @@ import Testing
             let grants = try db.grants(assignmentID: "a0")
             #expect(grants.map(\.grant.role) == ["Read"] && grants.first?.grant.state == .active)
             #expect(try db.request(id: "r2")?.kind == .extend)
-            #expect(try db.requestSummaries(of: "allan@contoso.example").map(\.id) == ["r2", "r1", "r0"])
+            let summaries = try db.requestSummaries(of: "allan@contoso.example")
+            #expect(summaries.map(\.id) == ["r2", "r1", "r0"])
+            // The last decision's time came along into the request row.
+            #expect(summaries.map { $0.lastDecisionAt == nil } == [true, true, false])
+            #expect(try db.person(email: "allan@contoso.example")?.displayName == "Allan")
+            let later = Date(timeIntervalSince1970: 1_801_440_000)  // 2027-02-01
+            #expect(try db.guestsDueRemoval(at: later, limit: 10) == ["allan@contoso.example"])
+            let halfPastNine = Date(timeIntervalSince1970: 1_767_605_400)  // 2026-01-05 09:30 UTC
+            if case .valid(let session) = try db.session(idHash: "h1", now: halfPastNine, idleTimeout: 3600) {
+                #expect(session.email == "allan@contoso.example")
+            } else {
+                Issue.record("the session did not survive v8")
+            }
             #expect(try db.heldPackageIDs(of: "allan@contoso.example") == ["wiki"])
         }
         // The rules hold after the rebuild.
@@ -72,6 +88,13 @@ import Testing
         ] {
             #expect(throws: (any Error).self, "\(statement)") { try store.write { try $0.executeForTesting(statement) } }
         }
+        // A decision recorded after v8 sets the request's decided_at (the trigger).
+        try store.write { db in
+            _ = try db.insertDecision(DecisionRecord(
+                requestID: "r1", stage: 1, approverEmail: "adele@contoso.example", decision: .approve, justification: "ok",
+                decidedAt: at(minutes: 5)))
+        }
+        #expect(try store.read { try $0.requestSummaries(of: "allan@contoso.example") }.first { $0.id == "r1" }?.lastDecisionAt == at(minutes: 5))
         let indexes = try store.read { try $0.indexNamesForTesting() }
         #expect(!indexes.contains("request_by_state") && !indexes.contains("assignment_by_end"))
         #expect(indexes.isSuperset(of: [
