@@ -103,6 +103,8 @@ public final class FastCGIServer: @unchecked Sendable {
     private let workers: Int
     private let workerNice: Int32
     private let maxBodyBytes: Int
+    /// Requests hold one of these while the handler runs (nil: no limit).
+    public let permits: RunPermits?
     private let handler: @Sendable (FastCGIRequest) -> FastCGIResponse
     let log: @Sendable (String) -> Void
     private let state = NSLock()
@@ -115,8 +117,10 @@ public final class FastCGIServer: @unchecked Sendable {
     ///     positive value lets threads started before `run`, such as the store's writer, go first
     ///     when the CPUs are busy: every post waits for the writer, while a page render waits only
     ///     for itself.
+    ///   - permits: how many handlers may run at once (see ``RunPermits``); nil for as many as workers.
     public init(
         listener: Listener, workers: Int = 2, maxBodyBytes: Int = 64 * 1024, workerNice: Int32 = 0,
+        permits: RunPermits? = nil,
         log: @escaping @Sendable (String) -> Void = FastCGIServer.logToStandardError,
         handler: @escaping @Sendable (FastCGIRequest) -> FastCGIResponse
     ) {
@@ -124,6 +128,7 @@ public final class FastCGIServer: @unchecked Sendable {
         self.workers = max(1, workers)
         self.workerNice = max(0, min(19, workerNice))
         self.maxBodyBytes = maxBodyBytes
+        self.permits = permits
         self.handler = handler
         self.log = log
     }
@@ -248,7 +253,8 @@ public final class FastCGIServer: @unchecked Sendable {
                 body: Array("The request is too large (at most \(maxBodyBytes) bytes).\n".utf8))
         } else {
             let body = Self.read(request.in, count: length)
-            response = handler(FastCGIRequest(params: params, body: body))
+            let request = FastCGIRequest(params: params, body: body)
+            response = permits.map { permits in permits.withPermit { handler(request) } } ?? handler(request)
         }
         write(response, to: request.out)
         log(Self.logLine(params: params, status: response.status, bytes: response.body.count, elapsed: ContinuousClock.now - started))

@@ -24,8 +24,12 @@ final class GroupCommit: @unchecked Sendable {
     /// At most this many writers share one commit, so that one batch cannot hold the lock long.
     let maxBatch: Int
 
-    init(writer: any DatabaseWriter, maxBatch: Int = 64) {
+    /// Called around each writer's wait for its commit (see ``Store/init(path:aroundCommitWait:)``).
+    private let aroundWait: (@Sendable (() -> Void) -> Void)?
+
+    init(writer: any DatabaseWriter, maxBatch: Int = 64, aroundWait: (@Sendable (() -> Void) -> Void)? = nil) {
         self.maxBatch = max(1, maxBatch)
+        self.aroundWait = aroundWait
         state = State()
         let state = self.state
         let limit = self.maxBatch
@@ -59,7 +63,7 @@ final class GroupCommit: @unchecked Sendable {
                 state.queue.append(job)
                 state.condition.signal()
             }
-            job.done.wait()
+            if let aroundWait { aroundWait { job.done.wait() } } else { job.done.wait() }
             if let error = job.error { throw error }
             return result!
         }

@@ -20,7 +20,10 @@ public final class Store: Sendable {
     public static let busyTimeout: TimeInterval = 5
 
     /// Opens (creating it and its folder when missing) the database at `path` and migrates it.
-    public convenience init(path: String) throws {
+    ///
+    /// `aroundCommitWait` is called with each ``write(_:)``'s wait for its commit, a wait that
+    /// uses no CPU (`gatehouse serve` gives back the request's CPU turn during it).
+    public convenience init(path: String, aroundCommitWait: (@Sendable (() -> Void) -> Void)? = nil) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -49,7 +52,9 @@ public final class Store: Sendable {
                 ? " (check that the folder exists and is writable by this user)" : ""
             throw StoreError.cannotOpen(path: path, reason: Self.explain(error) + hint)
         }
-        try self.init(path: path, writer: pool!, readers: ReaderConnections(path: path, configuration: Self.readerConfiguration()))
+        try self.init(
+            path: path, writer: pool!, readers: ReaderConnections(path: path, configuration: Self.readerConfiguration()),
+            aroundCommitWait: aroundCommitWait)
     }
 
     /// A private in-memory database for tests of code that uses a store; nothing is kept.
@@ -57,10 +62,13 @@ public final class Store: Sendable {
         try Store(path: ":memory:", writer: DatabaseQueue(configuration: configuration()), readers: nil)
     }
 
-    private init(path: String, writer: any DatabaseWriter, readers: ReaderConnections?) throws {
+    private init(
+        path: String, writer: any DatabaseWriter, readers: ReaderConnections?,
+        aroundCommitWait: (@Sendable (() -> Void) -> Void)? = nil
+    ) throws {
         self.path = path
         self.writer = writer
-        self.commits = GroupCommit(writer: writer)
+        self.commits = GroupCommit(writer: writer, aroundWait: aroundCommitWait)
         self.readers = readers
         do {
             try Self.migrate(writer)

@@ -45,6 +45,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Worker threads answering requests.", valueName: "n"))
     var workers = 16
 
+    @Option(name: .long, help: ArgumentHelp("How many requests may compute at once (default: 2 per CPU core); the other workers wait their turn, and a post waiting for its commit does not count.", valueName: "n"))
+    var running: Int?
+
     @Option(name: .long, help: ArgumentHelp("Nice value added to the worker threads, so that the store's writer thread, which every post waits for, runs first when the CPUs are busy (0 to 19).", valueName: "n"))
     var workerNice = 5
 
@@ -68,6 +71,7 @@ struct Serve: ParsableCommand {
             throw ValidationError("--socket-mode '\(socketMode)' is not an octal mode such as 660")
         }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        if let running, running < 1 { throw ValidationError("--running must be at least 1") }
         guard (0...19).contains(workerNice) else { throw ValidationError("--worker-nice must be between 0 and 19") }
         guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard mailInterval > 0 else { throw ValidationError("--mail-interval must be positive") }
@@ -80,12 +84,13 @@ struct Serve: ParsableCommand {
         let log: @Sendable (String) -> Void = FastCGIServer.logToStandardError
         if !FastCGIServer.keepFreedMemory() { log("gatehouse serve: glibc refused the malloc thresholds; running with its defaults") }
         let model = try Self.loadSite(site, command: "gatehouse serve")
+        let permits = RunPermits(count: running ?? 2 * ProcessInfo.processInfo.activeProcessorCount)
         let theme: Theme
         let store: Store
         let app: App
         do {
             theme = try Theme.load(directory: templates)
-            store = try Store(path: db)
+            store = try Store(path: db, aroundCommitWait: { wait in permits.suspending(wait) })
             app = try App(
                 site: model, store: store, theme: theme,
                 settings: App.Settings(singleSignOnParam: ssoParam, maxBodyBytes: maxBody), log: log)
@@ -116,7 +121,8 @@ struct Serve: ParsableCommand {
             sender: try mailSender(store: store, tenant: model.tenant, selection: .notifications, log: log),
             interval: mailInterval, log: log)
         let server = FastCGIServer(
-            listener: listener, workers: workers, maxBodyBytes: maxBody, workerNice: Int32(workerNice), log: log
+            listener: listener, workers: workers, maxBodyBytes: maxBody, workerNice: Int32(workerNice), permits: permits,
+            log: log
         ) { request in
             app.respond(params: request.params, body: request.body).fastCGI
         }
@@ -131,7 +137,7 @@ struct Serve: ParsableCommand {
         // after. Notifications run at the lowest priority (nice 19); sign-in codes at +10.
         codes.start { FastCGIServer.lowerCurrentThreadPriority(by: 10) }
         notifications.start { FastCGIServer.lowerCurrentThreadPriority(by: 19) }
-        log("gatehouse serve: \(inheritedSocket ? "inherited socket" : socket), \(workers) workers, database \(db), "
+        log("gatehouse serve: \(inheritedSocket ? "inherited socket" : socket), \(workers) workers (\(permits.count) computing at once), database \(db), "
             + (mailCommand.map { "mail through '\($0)'" } ?? "mail to \(mailDir)/"))
         defer {
             codes.stop()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import GatehouseStore
 
@@ -134,5 +135,22 @@ import Testing
         #expect(count == 24)
         let statistics = store.commits.statistics
         #expect(statistics.writes == 24)
+    }
+}
+
+@Suite struct CommitWaitTests {
+    /// `gatehouse serve` gives back a request's CPU turn while it waits for its commit.
+    @Test func everyWriteWaitsForItsCommitInsideTheHook() throws {
+        let folder = try TemporaryFolder()
+        let calls = Mutex(0)
+        let store = try Store(path: folder.databasePath, aroundCommitWait: { wait in
+            calls.withLock { $0 += 1 }
+            wait()
+        })
+        for index in 0..<3 {
+            try store.write { try $0.appendAudit(AuditEntry(at: t0, actor: "system", subjectKind: "test", subjectID: "\(index)", action: "wrote")) }
+        }
+        #expect(calls.withLock { $0 } == 3)
+        #expect(try store.read { try $0.auditEntries() }.count == 3)
     }
 }
