@@ -289,7 +289,8 @@ enum Schema {
     /// assignment, resource_grant and approver become chains of comparisons (same rules; the
     /// tables are rebuilt, the SQLite way: new table, copy, drop, rename, indexes).
     ///
-    /// Indexes: request_by_state and assignment_by_end served no query and are gone.
+    /// Indexes: request_by_state and assignment_by_end served no query and are gone; audit and
+    /// outbox number their rows without AUTOINCREMENT (their rows are never deleted).
     ///
     /// Reads: person and session become WITHOUT ROWID tables, so finding one by its key is one
     /// b-tree descent instead of an index descent and then a table descent. A request carries its
@@ -450,5 +451,52 @@ enum Schema {
         DROP TABLE approver;
         ALTER TABLE approver_v8 RENAME TO approver;
         CREATE INDEX approver_by_email ON approver(email, request_id, stage);
+
+        -- audit and outbox rows are never deleted, so a plain INTEGER PRIMARY KEY numbers them as
+        -- AUTOINCREMENT did, without updating sqlite_sequence on every insert (four per submission).
+        CREATE TABLE audit_v8 (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            value_before TEXT,
+            value_after TEXT,
+            reason TEXT
+        );
+        INSERT INTO audit_v8 (id, at, actor, subject_kind, subject_id, action, value_before, value_after, reason)
+        SELECT id, at, actor, subject_kind, subject_id, action, value_before, value_after, reason FROM audit ORDER BY id;
+        DROP TABLE audit;
+        ALTER TABLE audit_v8 RENAME TO audit;
+        CREATE INDEX audit_by_subject ON audit(subject_kind, subject_id, id);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be changed');
+        END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only: an entry cannot be deleted');
+        END;
+
+        CREATE TABLE outbox_v8 (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            sent_at TEXT,
+            last_error TEXT
+        );
+        INSERT INTO outbox_v8 (id, created_at, recipient, subject, body, kind, attempts, next_attempt_at, sent_at, last_error)
+        SELECT id, created_at, recipient, subject, body, kind, attempts, next_attempt_at, sent_at, last_error
+        FROM outbox ORDER BY id;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_v8 RENAME TO outbox;
+        CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+        CREATE INDEX outbox_due_by_kind ON outbox(kind, next_attempt_at) WHERE sent_at IS NULL;
         """
 }

@@ -45,6 +45,12 @@ import Testing
                     '2027-01-01 10:00:00.000', '2026-12-18 10:00:00.000', 0);
                 INSERT INTO resource_grant (assignment_id, resource_id, role, state, updated_at, attempts, next_attempt_at, last_error)
                 VALUES ('a0', 'lab-wiki', 'Read', 'active', '2026-01-01 10:00:00.000', 2, NULL, 'timeout');
+                INSERT INTO audit (at, actor, subject_kind, subject_id, action) VALUES
+                    ('2026-01-05 09:00:00.000', 'allan@contoso.example', 'request', 'r1', 'submitted'),
+                    ('2026-01-05 09:00:01.000', 'system', 'request', 'r1', 'stageStarted');
+                INSERT INTO outbox (created_at, recipient, subject, body, kind, next_attempt_at)
+                VALUES ('2026-01-05 09:00:01.000', 'adele@contoso.example', 'Approve', 'Please', 'approvalNeeded',
+                    '2026-01-05 09:00:01.000');
                 INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
                     policy_snapshot, language, justification, answers, state, created_at, updated_at, assignment_id)
                 VALUES ('r2', 'k2', 'extend', 'user', 'allan@contoso.example', 'wiki', 'members', '{}', 'en', '', '[]',
@@ -79,8 +85,17 @@ import Testing
             }
             #expect(try db.heldPackageIDs(of: "allan@contoso.example") == ["wiki"])
         }
+        // Audit and outbox rows keep their ids, and new ones follow.
+        let audit = try store.read { try $0.auditEntries(subjectKind: "request", subjectID: "r1") }
+        #expect(audit.map(\.entry.action) == ["submitted", "stageStarted"] && audit.map(\.id) == [1, 2])
+        let next = try store.write {
+            try $0.appendAudit(AuditEntry(at: t0, actor: "system", subjectKind: "request", subjectID: "r1", action: "reminded"))
+        }
+        #expect(next == 3)
+        #expect(try store.read { try $0.dueMail(now: t0) }.map(\.id) == [1])
         // The rules hold after the rebuild.
         for statement in [
+            "DELETE FROM audit", "UPDATE audit SET actor = 'mallory@contoso.example'",
             "UPDATE request SET state = 'lost' WHERE id = 'r1'", "UPDATE request SET kind = 'borrow' WHERE id = 'r1'",
             "UPDATE assignment SET state = 'paused' WHERE id = 'a0'", "UPDATE resource_grant SET state = 'maybe'",
             "UPDATE approver SET role = 'boss'", "UPDATE request SET answers = '{not json' WHERE id = 'r1'",
