@@ -96,14 +96,12 @@ extension Actions {
         }
 
         // The write transaction re-checks only what another transaction may have changed since the
-        // read (a replay committed meanwhile, the person's blocks), then inserts.
+        // read (the person's blocks, a replay committed meanwhile), then inserts. A replay of a post
+        // that committed meanwhile meets the open-request or held-package block (or the key's
+        // uniqueness, if under the same key), so the replay lookups run only then.
         let outcome = try store.write { db -> SubmitOutcome in
             if let touch { try db.touchSession(idHash: touch.idHash, at: touch.at) }
-            var record = plan.record
-            switch try replayCheck(keys, email: person.email, packageID: package.id, db: db) {
-            case .replay(let id): return .existing(id: id)
-            case .key(let key): record.idempotencyKey = key
-            }
+            let record = plan.record
             let current = try db.personFlags(email: person.email)
             var requestor = baseRequestor
             requestor.isGuest = (current?.isGovernedGuest ?? person.isGovernedGuest) && !requestor.isInternal
@@ -112,7 +110,12 @@ extension Actions {
                 requesting: package, through: policy.id, by: requestor,
                 holding: try db.heldPackageIDs(of: person.email),
                 openRequests: try db.requestedPackageIDs(of: person.email, in: RequestRecords.openStates))
-            if !blocks.isEmpty { return .blocked(blocks) }
+            if !blocks.isEmpty {
+                if case .replay(let id) = try replayCheck(keys, email: person.email, packageID: package.id, db: db) {
+                    return .existing(id: id)
+                }
+                return .blocked(blocks)
+            }
 
             // The row goes in already in the state its delivery or first stage leaves it in.
             let final = plan.delivery.map { Delivery.approvalState($0.requestState) } ?? plan.start.flatMap(approvals.recordedState(of:))
@@ -130,7 +133,8 @@ extension Actions {
             } else {
                 try approvals.delivery.deliver(
                     record, policy: policy, from: .submitted, actor: "system", reason: "the policy needs no approval",
-                    assignmentID: assignmentID, db: db, now: now, prepared: plan.delivery, recorded: final != nil)
+                    assignmentID: assignmentID, db: db, now: now, prepared: plan.delivery, recorded: final != nil,
+                    requestor: current)
             }
             return .created(id: record.id)
         }

@@ -27,11 +27,13 @@ public struct Delivery: Sendable {
     /// `prepared` (from ``prepare(_:policy:now:)`` with the same request, policy and `now`) saves the
     /// calendar work and the mail text inside the caller's write transaction. `recorded`: the
     /// caller inserted the request already in `prepared.requestState`, so its row is not written
-    /// again (the audit log still tells each step).
+    /// again (the audit log still tells each step). `requestor`: the requestor's flags, when the
+    /// caller read them in this transaction.
     @discardableResult
     public func deliver(
         _ request: RequestRecord, policy: Policy, from previous: RequestState, actor: String, reason: String,
-        assignmentID: String, db: StoreWriter, now: Date, prepared: PreparedDelivery? = nil, recorded: Bool = false
+        assignmentID: String, db: StoreWriter, now: Date, prepared: PreparedDelivery? = nil, recorded: Bool = false,
+        requestor: PersonFlags? = nil
     ) throws -> AssignmentRecord {
         let prepared = prepared ?? prepare(request, policy: policy, now: now)
         let schedule = prepared.schedule
@@ -67,7 +69,7 @@ public struct Delivery: Sendable {
             reason: "assignment \(assignmentID)" + (startsLater ? " starts \(calendar.longDateAndTime(schedule.start))" : "")
                 + (awaitsConnector ? ", waiting for its connectors" : "")))
 
-        if let person = try db.personFlags(email: request.requestorEmail), person.isExternal {
+        if let person = try requestor ?? db.personFlags(email: request.requestorEmail), person.isExternal {
             if !person.isGovernedGuest {
                 try db.markGovernedGuest(email: person.email, since: now)
                 try db.appendAudit(AuditEntry(

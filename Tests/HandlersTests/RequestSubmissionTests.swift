@@ -4,6 +4,7 @@ import GatehouseStore
 import Handlers
 import Portal
 import Rendering
+import Synchronization
 import Testing
 
 extension Harness {
@@ -195,6 +196,31 @@ extension Harness {
         #expect(replay.status == .seeOther)
         #expect(replay.header("Location") == first.header("Location"))
         #expect(try h.requests(of: "sam@mail.example").count == 1)
+    }
+
+    /// Posts racing one another (a double click lands in the same group commit) make one request,
+    /// and every one of them goes to it.
+    @Test func concurrentIdenticalPostsMakeOneRequest() throws {
+        let h = try Harness()
+        let cookie = try h.session("allan@contoso.example")
+        let form: KeyValuePairs<String, String> = [
+            "package": "internal-access-package", "policy": "members", "justification": "Starting on the lab project.",
+        ]
+        let locations = Mutex<[String?]>([])
+        let app = h.app  // thread-safe, as gatehouse serve's workers share it
+        let request = RequestContext(
+            method: .post, path: Paths.submitRequest, contentType: "application/x-www-form-urlencoded",
+            body: Array(URLEncodedForm(form).encoded.utf8), cookies: Cookies(header: cookie), origin: Harness.base,
+            remoteAddress: "192.0.2.10")
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let response = app.respond(to: request)
+            locations.withLock { $0.append(response.status == .seeOther ? response.header("Location") : "status \(response.status)") }
+        }
+        let all = locations.withLock { $0 }
+        #expect(all.count == 8)
+        #expect(Set(all).count == 1, "\(all)")
+        #expect(all.first??.hasPrefix("/my/requests/") == true)
+        #expect(try h.requests(of: "allan@contoso.example").count == 1)
     }
 
     @Test func badInputGetsClearPages() throws {
