@@ -123,9 +123,12 @@ extension StoreReader {
     /// The packages a person still holds (an assignment in any state but `expired`).
     public func heldPackageIDs(of email: String) throws -> Set<String> {
         // Without DISTINCT, which builds a temporary b-tree on every call; the set removes duplicates.
-        Set(try String.fetchAll(
-            db.cachedStatement(sql: "SELECT package_id FROM assignment WHERE email = ? AND state != 'expired'"),
-            arguments: [normalized(email)]))
+        var packages: Set<String> = []
+        try db.eachRow("SELECT package_id FROM assignment WHERE email = ? AND state != 'expired'", [.text(normalized(email))]) {
+            packages.insert($0.text(0))
+            return true
+        }
+        return packages
     }
 
     /// The grants of one assignment, by resource and role.

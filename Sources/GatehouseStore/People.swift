@@ -39,16 +39,16 @@ extension PersonRecord {
 
     /// A row of ``columns``, read by position: every page and post reads a person, and GRDB's
     /// lookup of a column by name compares lowercased names.
-    init(positional row: Row) {
-        email = row[0]
-        displayName = row[1]
-        isExternal = row[2]
-        governedGuestSince = row[3] ? row.optionalDate(4) : nil
-        blockedReason = row[5] ? (row[6] as String? ?? "") : nil
-        termsAcceptedAt = row.optionalDate(7)
-        termsVersion = row[8]
-        firstSignInAt = row.date(9)
-        lastSignInAt = row.date(10)
+    init(positional row: RawRow) {
+        email = row.text(0)
+        displayName = row.text(1)
+        isExternal = row.bool(2)
+        governedGuestSince = row.bool(3) ? row.date(4) : nil
+        blockedReason = row.bool(5) ? row.text(6) : nil
+        termsAcceptedAt = row.date(7)
+        termsVersion = row.optionalText(8)
+        firstSignInAt = row.date(9) ?? .distantPast
+        lastSignInAt = row.date(10) ?? .distantPast
     }
 }
 
@@ -65,17 +65,15 @@ extension StoreReader {
     /// The flags of the person with that email (any case), if they ever signed in: what
     /// submissions and deliveries re-check inside the write, cheaper to read than the whole record.
     public func personFlags(email: String) throws -> PersonFlags? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT email, is_external, is_governed_guest, is_blocked FROM person WHERE email = ?"),
-            arguments: [normalized(email)]
-        ).map { PersonFlags(email: $0[0], isExternal: $0[1], isGovernedGuest: $0[2], isBlocked: $0[3]) }
+        try db.firstRow(
+            "SELECT email, is_external, is_governed_guest, is_blocked FROM person WHERE email = ?", [.text(normalized(email))]
+        ) { PersonFlags(email: $0.text(0), isExternal: $0.bool(1), isGovernedGuest: $0.bool(2), isBlocked: $0.bool(3)) }
     }
 
     /// The person with that email (any case), if they ever signed in.
     public func person(email: String) throws -> PersonRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(PersonRecord.columns) FROM person WHERE email = ?"),
-            arguments: [normalized(email)])
-            .map(PersonRecord.init(positional:))
+        try db.firstRow("SELECT \(PersonRecord.columns) FROM person WHERE email = ?", [.text(normalized(email))],
+            PersonRecord.init(positional:))
     }
 }
 

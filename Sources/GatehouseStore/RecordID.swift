@@ -27,4 +27,23 @@ public enum RecordID {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// The creation time an id (or any text starting with 12 lowercase hex digits) carries; nil
+    /// when it does not start so.
+    public static func time(of id: some StringProtocol) -> Date? {
+        var milliseconds: UInt64 = 0
+        var count = 0
+        for byte in id.utf8.prefix(12) {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            milliseconds = milliseconds << 4 | UInt64(digit)
+            count += 1
+        }
+        guard count == 12 else { return nil }
+        return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
 }

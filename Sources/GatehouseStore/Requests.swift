@@ -174,19 +174,19 @@ public struct RequestSummary: Sendable, Hashable {
     }
 
     /// A row of ``select``, read by position: a history page reads a dozen of them.
-    init(row: Row) throws {
-        id = row[0]
-        requestorEmail = row[1]
-        packageID = row[2]
-        policyID = row[3]
-        let state: String = row[4]
+    init(raw row: RawRow) throws {
+        id = row.text(0)
+        requestorEmail = row.text(1)
+        packageID = row.text(2)
+        policyID = row.text(3)
+        let state = row.text(4)
         guard let known = RequestState(rawValue: state) else {
             throw StoreError.unreadableValue(table: "request", column: "state", value: state)
         }
         self.state = known
-        createdAt = row.date(5)
-        updatedAt = row.date(6)
-        lastDecisionAt = row.optionalDate(7)
+        createdAt = row.date(5) ?? .distantPast
+        updatedAt = row.date(6) ?? .distantPast
+        lastDecisionAt = row.date(7)
     }
 
     /// The query ``init(row:)`` reads: for a person's requests, the covering index alone answers it.
@@ -195,7 +195,9 @@ public struct RequestSummary: Sendable, Hashable {
         FROM request r
         """
     static let ofRequestor = select + "\nWHERE r.requestor_email = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?"
-    static let withKey = select + "\nWHERE r.idempotency_key = ?"
+    /// A person's request with a key, among those created since an instant (the key's own time:
+    /// the index on (email, created_at) finds the few candidates; no index holds the keys).
+    static let withKey = select + "\nWHERE r.requestor_email = ? AND r.created_at >= ? AND r.idempotency_key = ? LIMIT 1"
 }
 
 // Every fixed SQL text goes through `cachedStatement`: parsing it again on each call was a fifth
@@ -234,15 +236,21 @@ extension StoreReader {
 
     /// Every request of a person as summaries, newest first: the history page, without the JSON columns.
     public func requestSummaries(of email: String, limit: Int? = nil) throws -> [RequestSummary] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: RequestSummary.ofRequestor), arguments: [normalized(email), limit ?? -1]
-        ).map(RequestSummary.init(row:))
+        var summaries: [RequestSummary] = []
+        try db.eachRow(RequestSummary.ofRequestor, [.text(normalized(email)), .integer(Int64(limit ?? -1))]) { row in
+            summaries.append(try RequestSummary(raw: row))
+            return true
+        }
+        return summaries
     }
 
-    /// The request recorded under an idempotency key, if any.
-    public func requestSummary(idempotencyKey: String) throws -> RequestSummary? {
-        try Row.fetchOne(db.cachedStatement(sql: RequestSummary.withKey), arguments: [idempotencyKey])
-            .map(RequestSummary.init(row:))
+    /// The person's request recorded under an idempotency key, if any; `since` (no later than the
+    /// request was created, e.g. the time the key says it was made) bounds the search.
+    public func requestSummary(of email: String, idempotencyKey: String, since: Date? = nil) throws -> RequestSummary? {
+        try db.firstRow(
+            RequestSummary.withKey,
+            [.text(normalized(email)), .date(since ?? Date(timeIntervalSince1970: 0)), .text(idempotencyKey)],
+            RequestSummary.init(raw:))
     }
 
     /// A person's requests for one package that are in one of `states` (the open-request block).
@@ -266,12 +274,10 @@ extension StoreReader {
     /// `DISTINCT` or an `IN (...)` list makes SQLite build a temporary b-tree on every call.
     public func requestedPackageIDs(of email: String, in states: Set<RequestState>) throws -> Set<String> {
         guard !states.isEmpty else { return [] }
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT state, package_id FROM request WHERE requestor_email = ?"),
-            arguments: [normalized(email)])
         var packages: Set<String> = []
-        while let row = try rows.next() {
-            if let state = RequestState(rawValue: row[0]), states.contains(state) { packages.insert(row[1]) }
+        try db.eachRow("SELECT state, package_id FROM request WHERE requestor_email = ?", [.text(normalized(email))]) { row in
+            if let state = RequestState(rawValue: row.text(0)), states.contains(state) { packages.insert(row.text(1)) }
+            return true
         }
         return packages
     }
@@ -287,22 +293,31 @@ extension StoreReader {
 }
 
 extension StoreWriter {
-    /// Inserts the request unless its idempotency key is already stored, in which case nothing
-    /// is written and the existing request's id is returned.
+    /// Inserts the request unless its requestor already has one with its idempotency key, in
+    /// which case nothing is written and the existing request's id is returned. `replayedSince`
+    /// bounds the search (see ``StoreReader/requestSummary(of:idempotencyKey:since:)``).
+    ///
+    /// Keys are unique per person because every write runs in an IMMEDIATE transaction, one at a
+    /// time across all connections and processes: nothing can come between the look and the insert.
+    /// (A unique index on the keys cost every submission a write to a random page of it.)
     ///
     /// With `approval`, the row is written already in that state (its state, stage, stage clock,
     /// reminders and next check replace the record's): a submission knows where its request
     /// ends up (delivered at once, or waiting on its first stage) before it writes, and an
     /// insert followed by an update of the same row rewrote the row and four of its indexes.
     @discardableResult
-    public func insertRequest(_ r: RequestRecord, approval: ApprovalStateRecord? = nil) throws -> RequestInsertion {
+    public func insertRequest(
+        _ r: RequestRecord, approval: ApprovalStateRecord? = nil, replayedSince: Date? = nil
+    ) throws -> RequestInsertion {
+        if let existing = try requestSummary(of: r.requestorEmail, idempotencyKey: r.idempotencyKey, since: replayedSince) {
+            return .existing(id: existing.id)
+        }
         try db.cachedStatement(sql: """
             INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
                 policy_snapshot, language, justification, answers, requested_start, requested_end, state,
                 current_stage, escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent,
                 next_check_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (idempotency_key) DO NOTHING
             """
         ).execute(arguments: [
             r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
@@ -312,10 +327,7 @@ extension StoreWriter {
             r.createdAt.stored, r.updatedAt.stored, approval?.stageStartedAt?.stored, approval?.stageDeadline?.stored,
             approval?.remindersSent ?? 0, approval?.nextCheckAt?.stored,
         ])
-        if db.changesCount == 1 { return .created(id: r.id) }
-        let existing = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM request WHERE idempotency_key = ?"), arguments: [r.idempotencyKey])
-        return .existing(id: existing!)
+        return .created(id: r.id)
     }
 
     /// Moves a request to `state` at `at`. With `expected`, the change only happens if the request

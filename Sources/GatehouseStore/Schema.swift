@@ -290,7 +290,10 @@ enum Schema {
     /// tables are rebuilt, the SQLite way: new table, copy, drop, rename, indexes).
     ///
     /// Indexes: request_by_state and assignment_by_end served no query and are gone; audit and
-    /// outbox number their rows without AUTOINCREMENT (their rows are never deleted).
+    /// outbox number their rows without AUTOINCREMENT (their rows are never deleted). Idempotency
+    /// keys lose their unique index: a person's key is looked up among their requests since the
+    /// key's time, and the insert after the look is safe because writes are serialized
+    /// (`StoreWriter.insertRequest`).
     ///
     /// Reads: person and session become WITHOUT ROWID tables, so finding one by its key is one
     /// b-tree descent instead of an index descent and then a table descent. A request carries its
@@ -340,7 +343,7 @@ enum Schema {
 
         CREATE TABLE request_v8 (
             id TEXT PRIMARY KEY NOT NULL,
-            idempotency_key TEXT NOT NULL UNIQUE,
+            idempotency_key TEXT NOT NULL,
             kind TEXT NOT NULL CHECK (kind = 'add' OR kind = 'extend' OR kind = 'remove'),
             actor_kind TEXT NOT NULL CHECK (actor_kind = 'user' OR actor_kind = 'admin' OR actor_kind = 'system'),
             requestor_email TEXT NOT NULL CHECK (requestor_email = lower(requestor_email)),

@@ -11,6 +11,16 @@ public struct SessionRecord: Sendable, Hashable {
     public var expiresAt: Date
     public var endedAt: Date?
 
+    /// A row of `id_hash, email, created_at, last_seen_at, expires_at, ended_at` (every page reads one).
+    init(raw row: RawRow) {
+        idHash = row.text(0)
+        email = row.text(1)
+        createdAt = row.date(2) ?? .distantPast
+        lastSeenAt = row.date(3) ?? .distantPast
+        expiresAt = row.date(4) ?? .distantPast
+        endedAt = row.date(5)
+    }
+
     init(row: Row) {
         idHash = row["id_hash"]
         email = row["email"]
@@ -51,10 +61,10 @@ public enum CodeCheck: Sendable, Hashable {
 extension StoreReader {
     /// The session with that id hash, judged at `now` against its idle and absolute expiry.
     public func session(idHash: String, now: Date, idleTimeout: TimeInterval) throws -> SessionLookup {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM session WHERE id_hash = ?"),
-            arguments: [idHash])
+        guard let session = try db.firstRow(
+            "SELECT id_hash, email, created_at, last_seen_at, expires_at, ended_at FROM session WHERE id_hash = ?",
+            [.text(idHash)], SessionRecord.init(raw:))
         else { return .unknown }
-        let session = SessionRecord(row: row)
         if session.endedAt != nil { return .ended }
         if now >= session.expiresAt { return .absoluteExpired }
         if now.timeIntervalSince(session.lastSeenAt) >= idleTimeout { return .idleExpired }

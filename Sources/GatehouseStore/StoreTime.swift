@@ -17,6 +17,12 @@ struct StoreTime: DatabaseValueConvertible {
         return Self.text(milliseconds).databaseValue
     }
 
+    /// The stored text (what ``databaseValue`` holds).
+    var text: String {
+        guard let milliseconds = Self.milliseconds(date) else { return String.fromDatabaseValue(date.databaseValue) ?? "" }
+        return Self.text(milliseconds)
+    }
+
     static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoreTime? {
         date(dbValue).map(StoreTime.init)
     }

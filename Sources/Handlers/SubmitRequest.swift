@@ -70,7 +70,7 @@ extension Actions {
         // The session, replays, blocks, validation, the JSON columns and the mail are all read,
         // checked or composed in the session's read transaction, which does not hold SQLite's
         // single write lock.
-        let (visitor, touch, read) = try visitorLeavingTouch(request) { db, person -> (keys: [String], requestor: Requestor, check: SubmitCheck) in
+        let (visitor, touch, read) = try visitorLeavingTouch(request) { db, person -> (keys: SubmissionKeys, requestor: Requestor, check: SubmitCheck) in
             let keys = idempotencyKeys(form: form, body: request.body, email: person.email, package: package.id, policy: policy.id, now: now)
             let requestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
             let check = try checkSubmission(
@@ -119,7 +119,9 @@ extension Actions {
 
             // The row goes in already in the state its delivery or first stage leaves it in.
             let final = plan.delivery.map { Delivery.approvalState($0.requestState) } ?? plan.start.flatMap(approvals.recordedState(of:))
-            if case .existing(let id) = try db.insertRequest(record, approval: final) { return .existing(id: id) }
+            if case .existing(let id) = try db.insertRequest(record, approval: final, replayedSince: keys.since) {
+                return .existing(id: id)
+            }
             try db.appendAudit(AuditEntry(
                 at: now, actor: person.email, subjectKind: "request", subjectID: record.id, action: "submitted",
                 after: record.state.rawValue,
@@ -144,7 +146,7 @@ extension Actions {
     /// The read phase of a submission: a replay, a block or invalid answers end it; otherwise the
     /// request to insert, with what its delivery or first approval stage will need.
     private func checkSubmission(
-        keys: [String], person: PersonRecord, requestor baseRequestor: Requestor, package: AccessPackage, policy: Policy,
+        keys: SubmissionKeys, person: PersonRecord, requestor baseRequestor: Requestor, package: AccessPackage, policy: Policy,
         language: String, fields: [String: [String]], eligibility: Eligibility, calendar: TenantCalendar,
         requestID: String, db: StoreReader, now: Date
     ) throws -> SubmitCheck {
@@ -218,13 +220,13 @@ extension Actions {
     /// Whether a post with `keys` (``idempotencyKeys(form:body:email:package:policy:now:)``) replays
     /// an earlier one. A canceled request does not count: the same post after a cancel is a new
     /// request, keyed after the canceled one's key.
-    private func replayCheck(_ keys: [String], email: String, packageID: String, db: StoreReader) throws -> ReplayCheck {
-        var candidates = keys
+    private func replayCheck(_ keys: SubmissionKeys, email: String, packageID: String, db: StoreReader) throws -> ReplayCheck {
+        var candidates = keys.keys
         while true {
             var next: String?
             for candidate in candidates {
-                guard let found = try db.requestSummary(idempotencyKey: candidate),
-                      found.requestorEmail == email, found.packageID == packageID else { continue }
+                guard let found = try db.requestSummary(of: email, idempotencyKey: candidate, since: keys.since),
+                      found.packageID == packageID else { continue }
                 guard found.state == .canceled else { return .replay(id: found.id) }
                 next = candidate + ":after:" + found.id
                 break
@@ -257,20 +259,31 @@ extension Actions {
         }
     }
 
-    /// The keys under which this post is recorded (the first) and recognised as a replay (all).
-    ///
-    /// Each key starts with something that grows with time (the form token's time prefix, the
-    /// 10-minute window), so new keys land together at the end of the unique index rather than in
-    /// a random leaf of it: one page fewer to write per submission.
+    /// The keys under which a post is recorded (the first) and recognised as a replay (all), and
+    /// an instant no later than a request made under one of them was created.
+    struct SubmissionKeys {
+        var keys: [String]
+        var since: Date?
+    }
+
+    /// The keys of this post: (person, form token) for a form the handler rendered, else (person,
+    /// package, policy, SHA-256 of the body, 10-minute window and the one before). The token's
+    /// time, or the earlier window's start, less an hour for clocks that disagree, bounds the
+    /// search for a request made under them among the person's requests.
     func idempotencyKeys(
         form: URLEncodedForm, body: [UInt8], email: String, package: String, policy: String, now: Date
-    ) -> [String] {
+    ) -> SubmissionKeys {
+        let margin: TimeInterval = 3600
         if let token = form[FormField.submission], !token.isEmpty {
-            return ["form:\(token.prefix(12)):\(email):\(Hashing.sha256(token))"]
+            return SubmissionKeys(
+                keys: ["form:\(token.prefix(12)):\(email):\(Hashing.sha256(token))"],
+                since: RecordID.time(of: token).map { $0.addingTimeInterval(-margin) })
         }
         let digest = Hashing.hex(SHA256.hash(data: Data(body)))
         let window = Int((now.timeIntervalSince1970 / Self.replayWindow).rounded(.down))
-        return [window, window - 1].map { "post:\($0):\(email):\(package):\(policy):\(digest)" }
+        return SubmissionKeys(
+            keys: [window, window - 1].map { "post:\($0):\(email):\(package):\(policy):\(digest)" },
+            since: Date(timeIntervalSince1970: Double(window - 1) * Self.replayWindow - margin))
     }
 
     /// The tenant's calendar (its time zone was checked when the site was loaded).

@@ -112,6 +112,8 @@ import Testing
         #expect(try store.read { try $0.requestSummaries(of: "allan@contoso.example") }.first { $0.id == "r1" }?.lastDecisionAt == at(minutes: 5))
         let indexes = try store.read { try $0.indexNamesForTesting() }
         #expect(!indexes.contains("request_by_state") && !indexes.contains("assignment_by_end"))
+        // The keys have no unique index any more: request's only automatic index is its primary key.
+        #expect(indexes.filter { $0.hasPrefix("sqlite_autoindex_request_") } == ["sqlite_autoindex_request_1"])
         #expect(indexes.isSuperset(of: [
             "request_by_requestor", "request_by_package", "request_due", "request_by_assignment", "assignment_by_email",
             "assignment_by_package", "assignment_waiting", "assignment_due", "resource_grant_by_resource",

@@ -31,4 +31,12 @@ extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         String(repeating: "0", count: max(0, width - count)) + self
     }
+
+    @Test func anIdTellsWhenItWasMade() {
+        let made = Date(timeIntervalSince1970: 1_800_000_000.123)
+        let id = RecordID.make(at: made, random: Array(repeating: 0x5c, count: 10))
+        #expect(RecordID.time(of: id) == made)
+        #expect(RecordID.time(of: id.prefix(12)) == made)
+        for text in ["", "token-1", "0190ABCDEF12aaaa", "0190abcdef1"] { #expect(RecordID.time(of: text) == nil, "\(text)") }
+    }
 }

@@ -28,9 +28,13 @@ import GatehouseStore
         try store.read { r throws in
             #expect(try r.requestSummaries(of: "allan@contoso.example", limit: 1).map(\.id) == ["tie-2"])
             #expect(try r.requestSummaries(of: "nobody@contoso.example").isEmpty)
-            #expect(try r.requestSummary(idempotencyKey: "key-tie-1")?.packageID == "external")
-            #expect(try r.requestSummary(idempotencyKey: "key-old")?.lastDecisionAt == at(minutes: 3))
-            #expect(try r.requestSummary(idempotencyKey: "key-missing") == nil)
+            #expect(try r.requestSummary(of: "allan@contoso.example", idempotencyKey: "key-tie-1")?.packageID == "external")
+            #expect(try r.requestSummary(of: "allan@contoso.example", idempotencyKey: "key-old")?.lastDecisionAt == at(minutes: 3))
+            #expect(try r.requestSummary(of: "allan@contoso.example", idempotencyKey: "key-missing") == nil)
+            // A key is looked up among one person's requests, created since the given instant.
+            #expect(try r.requestSummary(of: "don@outlook.example", idempotencyKey: "key-tie-1") == nil)
+            #expect(try r.requestSummary(of: "allan@contoso.example", idempotencyKey: "key-old", since: at(minutes: 1)) == nil)
+            #expect(try r.requestSummary(of: "allan@contoso.example", idempotencyKey: "key-old", since: t0)?.id == "old")
         }
     }
 
