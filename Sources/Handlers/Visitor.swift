@@ -123,7 +123,7 @@ extension Actions {
             try store.write { db in try db.endSession(idHash: hash, at: now) }
             return (.sessionOver(.ended), nil, nil)
         }
-        // The idle timeout restarts with activity, recorded at most once a minute.
+        // The idle timeout restarts with activity, recorded at most every five minutes.
         let touch = now.timeIntervalSince(session.lastSeenAt) >= Self.touchInterval
             ? SessionTouch(idHash: hash, at: now) : nil
         if needsTerms(person) { return (.needsTerms(person, sessionHash: hash), touch, nil) }
@@ -131,7 +131,11 @@ extension Actions {
     }
 
     /// How stale a session's last activity may be before a request records it again.
-    static let touchInterval: TimeInterval = 60
+    ///
+    /// Five minutes: the recorded activity lags the real one by less than that, so an idle session
+    /// ends at most five minutes before eight idle hours have passed, never after. A touch writes a
+    /// random page of the session table; once a minute it was one page in eight of a submission's.
+    static let touchInterval: TimeInterval = 300
 
     /// What a page that needs a signed-in person answers to anyone else: the sign-in page (with
     /// "your session ended" when a session ran out), or the terms page for a new external person.

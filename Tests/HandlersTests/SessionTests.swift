@@ -76,6 +76,25 @@ import Testing
         #expect(ended.header("Set-Cookie")?.hasPrefix("gatehouse_session=; Path=/; Max-Age=0") == true)
     }
 
+    /// Activity is recorded at most every five minutes: a session used four minutes after its last
+    /// recorded activity ends eight idle hours after that record (a few minutes early, never late);
+    /// used six minutes after, the record moves.
+    @Test func activityIsRecordedAtMostEveryFiveMinutes() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        h.clock.advance(by: 4 * 60)
+        #expect(h.get(Paths.myRequests, cookie: cookie).status == .ok)
+        h.clock.advance(by: 8 * 3600 - 4 * 60)
+        #expect(h.get(Paths.myRequests, cookie: cookie).bodyText.contains("Your session ended"))
+
+        let (_, second) = try h.signIn("allan@contoso.example")
+        h.clock.advance(by: 6 * 60)
+        #expect(h.get(Paths.myRequests, cookie: second).status == .ok)
+        h.clock.advance(by: 8 * 3600 - 60)
+        let page = h.get(Paths.myRequests, cookie: second)
+        #expect(!page.bodyText.contains("Your session ended") && page.bodyText.contains("My requests"))
+    }
+
     @Test func aSessionEndsAfterSevenDaysWhateverTheActivity() throws {
         let h = try Harness()
         let (_, cookie) = try h.signIn("allan@contoso.example")
