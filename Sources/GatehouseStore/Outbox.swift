@@ -15,6 +15,9 @@ public struct OutgoingMail: Sendable, Hashable {
         self.body = body
         self.kind = kind
     }
+
+    /// The kind of a sign-in code: the outbox indexes these apart, since someone is waiting for them.
+    public static let signInCodeKind = "signInCode"
 }
 
 /// A queued message with its delivery status.
@@ -44,55 +47,44 @@ extension StoreReader {
     /// due messages of that kind come before all others (sign-in codes, which someone is waiting
     /// for, do not queue behind a backlog of notifications).
     public func dueMail(now: Date, limit: Int = 100, first: String? = nil) throws -> [MailRecord] {
-        guard let first else {
-            return try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
-                    ORDER BY next_attempt_at, id LIMIT ?
-                    """),
-                arguments: [now.stored, limit]
-            ).map(MailRecord.init(row:))
-        }
-        let urgent = try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT * FROM outbox WHERE sent_at IS NULL AND kind = ? AND next_attempt_at <= ?
-                ORDER BY next_attempt_at, id LIMIT ?
-                """),
-            arguments: [first, now.stored, limit]
-        ).map(MailRecord.init(row:))
+        guard let first else { return try due(Self.dueAll, now: now, limit: limit) }
+        let urgent = try dueMail(now: now, limit: limit, kind: first)
         guard urgent.count < limit else { return urgent }
-        let others = try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND kind != ?
-                ORDER BY next_attempt_at, id LIMIT ?
-                """),
-            arguments: [now.stored, first, limit - urgent.count]
-        ).map(MailRecord.init(row:))
-        return urgent + others
+        return urgent + (try dueMail(now: now, limit: limit - urgent.count, excluding: first))
     }
 
     /// Unsent, due mail of one kind only (`kind`), or of every kind but it (`excluding`), oldest
     /// due first: `gatehouse serve` sends sign-in codes and notifications from separate threads.
+    /// Sign-in codes have an index of their own (`outbox_codes_due`), which only a query naming
+    /// the kind in its text can use.
     public func dueMail(now: Date, limit: Int = 100, kind: String) throws -> [MailRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT * FROM outbox WHERE sent_at IS NULL AND kind = ? AND next_attempt_at <= ?
-                ORDER BY next_attempt_at, id LIMIT ?
-                """),
-            arguments: [kind, now.stored, limit]
-        ).map(MailRecord.init(row:))
+        if kind == OutgoingMail.signInCodeKind { return try due(Self.dueCodes, now: now, limit: limit) }
+        return try due(Self.dueOfKind, now: now, limit: limit, kind: kind)
     }
 
     /// See ``dueMail(now:limit:kind:)``.
     public func dueMail(now: Date, limit: Int = 100, excluding kind: String) throws -> [MailRecord] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND kind != ?
-                ORDER BY next_attempt_at, id LIMIT ?
-                """),
-            arguments: [now.stored, kind, limit]
-        ).map(MailRecord.init(row:))
+        try due(Self.dueExcept, now: now, limit: limit, kind: kind)
     }
+
+    private func due(_ sql: String, now: Date, limit: Int, kind: String? = nil) throws -> [MailRecord] {
+        let arguments: StatementArguments = kind.map { [now.stored, $0, limit] } ?? [now.stored, limit]
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(MailRecord.init(row:))
+    }
+
+    private static let dueAll = """
+        SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+        """
+    private static let dueCodes = """
+        SELECT * FROM outbox WHERE sent_at IS NULL AND kind = '\(OutgoingMail.signInCodeKind)' AND next_attempt_at <= ?
+        ORDER BY next_attempt_at, id LIMIT ?
+        """
+    private static let dueOfKind = """
+        SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND kind = ? ORDER BY next_attempt_at, id LIMIT ?
+        """
+    private static let dueExcept = """
+        SELECT * FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? AND kind != ? ORDER BY next_attempt_at, id LIMIT ?
+        """
 
     /// One queued message.
     public func mail(id: Int64) throws -> MailRecord? {

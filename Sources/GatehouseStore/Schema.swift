@@ -500,6 +500,7 @@ enum Schema {
         DROP TABLE outbox;
         ALTER TABLE outbox_v8 RENAME TO outbox;
         CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
-        CREATE INDEX outbox_due_by_kind ON outbox(kind, next_attempt_at) WHERE sent_at IS NULL;
+        -- Due sign-in codes apart from the notifications (v7's index by kind held every unsent row).
+        CREATE INDEX outbox_codes_due ON outbox(next_attempt_at) WHERE sent_at IS NULL AND kind = 'signInCode';
         """
 }

@@ -36,7 +36,7 @@ public struct StoreMailQueue: MailQueue {
     }
 
     /// Sign-in codes go out before any other due mail: someone is waiting for them.
-    static let firstKind = "signInCode"
+    static let firstKind = OutgoingMail.signInCodeKind
 
     /// Due rows composed as messages, sign-in codes first; a row that cannot be composed is given
     /// up on the spot.

@@ -117,7 +117,7 @@ import Testing
         #expect(indexes.isSuperset(of: [
             "request_by_requestor", "request_by_package", "request_due", "request_by_assignment", "assignment_by_email",
             "assignment_by_package", "assignment_waiting", "assignment_due", "resource_grant_by_resource",
-            "resource_grant_retry", "approver_by_email", "outbox_due_by_kind",
+            "resource_grant_retry", "approver_by_email", "outbox_due", "outbox_codes_due",
         ]))
     }
 }
