@@ -17,6 +17,13 @@ struct Views: Sendable {
     /// The generator's renderer, for the request form the handler shows again.
     let renderer: PortalRenderer
     private let ui: [String: String]
+    /// What the layout shows on every handler page, made once as fast template values.
+    private let chrome: Chrome
+
+    /// Immutable template values (strings and rows of strings), so safe to share between threads.
+    private struct Chrome: @unchecked Sendable {
+        let values: [String: Any]
+    }
 
     init(site: Site, theme: Theme) throws {
         for name in Self.templateNames where theme.templates[name] == nil {
@@ -32,20 +39,20 @@ struct Views: Sendable {
             ui[key] = strings[key]
         }
         self.ui = ui
+        chrome = Chrome(values: TemplateValues.fast([
+            "lang": "en", "tenantName": site.tenant.name, "stylesheet": stylesheetURL, "ui": ui,
+            "nav": [
+                "home": Paths.home, "forYou": Paths.myHome, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
+                "approvals": Paths.approvals, "signIn": Paths.signIn,
+            ],
+        ]))
     }
 
     /// A page of template `name` inside the layout, as `no-store` HTML.
     func page(_ name: String, title: String, _ context: [String: Any], status: HTTPStatus = .ok) throws -> HTTPResponse {
-        var full = context
-        full["lang"] = "en"
-        full["title"] = title
-        full["tenantName"] = site.tenant.name
-        full["stylesheet"] = stylesheetURL
-        full["ui"] = ui
-        full["nav"] = [
-            "home": Paths.home, "forYou": Paths.myHome, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
-            "approvals": Paths.approvals, "signIn": Paths.signIn,
-        ]
+        var full = TemplateValues.fast(context)
+        full.merge(chrome.values) { _, layout in layout }
+        full["title"] = TemplateValues.text(title)
         return .html(try templates.render(name, full), status: status)
     }
 

@@ -10,6 +10,25 @@ struct TemplateLibraryTests {
         }
     }
 
+    /// Fast values render exactly as the plain strings and dictionaries they stand for: escaped,
+    /// in sections and inverted sections, nested names, names looked up further out.
+    @Test func fastValuesRenderAsThePlainOnes() throws {
+        let layout = "{{%CONTENT_TYPE: HTML}}<title>{{title}}</title>{{$content}}{{/content}}<a href=\"{{nav.home}}\">{{ui.home}}</a>"
+        let page = """
+            {{<layout}}{{$content}}{{#name}}[{{name}}]{{/name}}{{^name}}nobody{{/name}}{{#empty}}<{{empty}}>{{/empty}}\
+            {{#rows}}<{{x}}:{{title}}>{{/rows}}{{#flag}}on{{/flag}}{{^missing}}-{{/missing}}{{/content}}{{/layout}}
+            """
+        let library = try TemplateLibrary(Theme(templates: ["layout": layout, "page": page], assets: [:]))
+        let plain: [String: Any] = [
+            "title": "A & <B>", "name": "Zoë \"Q\" O'Neil", "empty": "", "flag": true,
+            "nav": ["home": "/a?b=1&c=2"], "ui": ["home": "Home <"],
+            "rows": [TemplateValues.row(["x": "1 < 2"]), TemplateValues.row(["x": "'"])],
+        ]
+        let expected = try library.render("page", plain)
+        #expect(expected.contains("[Zoë &quot;Q&quot; O&#39;Neil]") && expected.contains("<1 &lt; 2:A &amp; &lt;B&gt;>"))
+        #expect(try library.render("page", TemplateValues.fast(plain)) == expected)
+    }
+
     @Test func missingPartialIsFoundWhenLoading() {
         #expect(throws: TemplateError.missingTemplate(name: "layout", referencedBy: "page")) {
             try TemplateLibrary(Theme(templates: ["page": "{{<layout}}{{$content}}x{{/content}}{{/layout}}"], assets: [:]))
