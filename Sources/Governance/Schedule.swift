@@ -16,6 +16,8 @@ public struct UnknownTimeZone: Error, Sendable, Hashable, CustomStringConvertibl
 public struct TenantCalendar: Sendable {
     public let timeZone: TimeZone
     private let calendar: Calendar
+    /// The zone's UTC offsets from 1970 to 2100, for the day and time of an instant without ICU.
+    private let offsets: UTCOffsets
 
     /// Throws when `timeZoneIdentifier` (an IANA name) is unknown.
     public init(timeZoneIdentifier: String) throws(UnknownTimeZone) {
@@ -26,6 +28,7 @@ public struct TenantCalendar: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         self.calendar = calendar
+        offsets = UTCOffsets(zone: zone)
     }
 
     /// The first instant of `day` (midnight, or the first existing time where a DST change skips midnight).
@@ -41,7 +44,13 @@ public struct TenantCalendar: Sendable {
     }
 
     /// The tenant-zone day `instant` falls on.
+    ///
+    /// From the zone's offset table when the instant is in it: `Calendar` goes through ICU behind
+    /// a process-wide lock, and a history page names two days a row.
     public func day(of instant: Date) -> CalendarDay {
+        if let local = offsets.localSeconds(instant) {
+            return CalendarDay(dayNumber: Int((local / 86400).rounded(.down)))
+        }
         let parts = calendar.dateComponents([.year, .month, .day], from: instant)
         return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
     }
@@ -58,9 +67,15 @@ public struct TenantCalendar: Sendable {
 
     /// "30 June 2028, 14:05": the tenant-zone day and 24-hour time of `instant`.
     public func longDateAndTime(_ instant: Date) -> String {
-        let parts = calendar.dateComponents([.hour, .minute], from: instant)
-        let minute = parts.minute! < 10 ? "0\(parts.minute!)" : "\(parts.minute!)"
-        return "\(longDate(instant)), \(parts.hour!):\(minute)"
+        let hour: Int, minute: Int
+        if let local = offsets.localSeconds(instant) {
+            let secondOfDay = Int(local - (local / 86400).rounded(.down) * 86400)
+            (hour, minute) = (secondOfDay / 3600, secondOfDay / 60 % 60)
+        } else {
+            let parts = calendar.dateComponents([.hour, .minute], from: instant)
+            (hour, minute) = (parts.hour!, parts.minute!)
+        }
+        return "\(longDate(instant)), \(hour):\(minute < 10 ? "0" : "")\(minute)"
     }
 
     /// How to write an exclusive end: "30 June 2028" (the last day with access) when it falls at the start of a
@@ -69,6 +84,42 @@ public struct TenantCalendar: Sendable {
         let day = day(of: end)
         guard startOfDay(day) == end else { return longDateAndTime(end) }
         return day.adding(days: -1).longDescription
+    }
+}
+
+/// A time zone's UTC offset at every instant from 1970 to 2100, read once from the system's
+/// time zone data (its transitions, daylight saving or not) and then looked up without ICU.
+private final class UTCOffsets: Sendable {
+    /// Seconds since 1970 at which `offsets[i]` starts applying; the first is 0.
+    private let starts: [Double]
+    private let offsets: [Double]
+    /// The table ends here (2100-01-01); later instants are left to `Calendar`.
+    private static let end: Double = 4_102_444_800
+
+    init(zone: TimeZone) {
+        var starts: [Double] = [0]
+        var offsets: [Double] = [Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: 0)))]
+        var instant = Date(timeIntervalSince1970: 0)
+        while let next = zone.nextDaylightSavingTimeTransition(after: instant), next.timeIntervalSince1970 < Self.end {
+            starts.append(next.timeIntervalSince1970)
+            offsets.append(Double(zone.secondsFromGMT(for: next)))
+            instant = next
+        }
+        self.starts = starts
+        self.offsets = offsets
+    }
+
+    /// `instant` as seconds since 1970 on the zone's wall clock; nil outside the table.
+    func localSeconds(_ instant: Date) -> Double? {
+        let seconds = instant.timeIntervalSince1970
+        guard seconds >= 0, seconds < Self.end else { return nil }
+        var low = 0
+        var high = starts.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if starts[middle] <= seconds { low = middle } else { high = middle - 1 }
+        }
+        return seconds + offsets[low]
     }
 }
 

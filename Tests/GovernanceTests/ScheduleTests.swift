@@ -139,3 +139,51 @@ private func day(_ text: String) -> CalendarDay { CalendarDay(text)! }
             == "unknown time zone 'Europe/Pariss': use an IANA name such as Europe/Paris or America/New_York")
     }
 }
+
+/// The day and wall-clock time of an instant come from the zone's offset table, not ICU: they must
+/// agree with `Calendar` everywhere, around every transition, in zones that move by 30 minutes,
+/// changed their standard offset, or dropped daylight saving time.
+@Suite struct TenantCalendarOffsetTests {
+    private struct Reference {
+        let calendar: Calendar
+        init(_ zone: String) {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: zone)!
+            self.calendar = calendar
+        }
+        func day(_ instant: Date) -> CalendarDay {
+            let parts = calendar.dateComponents([.year, .month, .day], from: instant)
+            return CalendarDay(year: parts.year!, month: parts.month!, day: parts.day!)!
+        }
+        func time(_ instant: Date) -> String {
+            let parts = calendar.dateComponents([.hour, .minute], from: instant)
+            return "\(parts.hour!):\(parts.minute! < 10 ? "0" : "")\(parts.minute!)"
+        }
+    }
+
+    @Test(arguments: [
+        "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo",
+        "Europe/Moscow", "Asia/Pyongyang", "Pacific/Chatham", "Africa/Casablanca", "UTC",
+    ])
+    func dayAndTimeAgreeWithTheSystemCalendar(zone: String) throws {
+        let calendar = try TenantCalendar(timeZoneIdentifier: zone)
+        let reference = Reference(zone)
+        var instants: [Date] = []
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 { instants.append(Date(timeIntervalSince1970: Double.random(in: 0..<4_102_444_800, using: &generator))) }
+        var transition = Date(timeIntervalSince1970: 0)
+        while let next = TimeZone(identifier: zone)!.nextDaylightSavingTimeTransition(after: transition),
+              next.timeIntervalSince1970 < 4_102_444_800 {
+            instants += [-1, -0.001, 0, 0.5, 3599, 3600].map { next.addingTimeInterval($0) }
+            transition = next
+        }
+        var wrong: [String] = []
+        for instant in instants where wrong.count < 5 {
+            let expected = "\(reference.day(instant).longDescription), \(reference.time(instant))"
+            if calendar.longDateAndTime(instant) != expected || calendar.day(of: instant) != reference.day(instant) {
+                wrong.append("\(instant.timeIntervalSince1970): \(calendar.longDateAndTime(instant)) != \(expected)")
+            }
+        }
+        #expect(wrong.isEmpty, "\(wrong)")
+    }
+}
