@@ -43,7 +43,7 @@ struct Serve: ParsableCommand {
     var inheritedSocket = false
 
     @Option(name: .long, help: ArgumentHelp("Worker threads answering requests.", valueName: "n"))
-    var workers = 32
+    var workers = 16
 
     @Option(name: .long, help: ArgumentHelp("How many requests may compute at once (default: 2 per CPU core); the other workers wait their turn, and a post waiting for its commit does not count.", valueName: "n"))
     var running: Int?

@@ -740,8 +740,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10, help="seconds per timed run")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--workers", type=int, default=32, help="gatehouse serve worker threads for the main runs")
-    ap.add_argument("--variants", default="t16,p2",
+    ap.add_argument("--workers", type=int, default=16, help="gatehouse serve worker threads for the main runs")
+    ap.add_argument("--variants", default="t32,p2",
                     help="extra POST runs: tN = one process with N threads, pN = N one-thread processes "
                          "(spawn-fcgi); empty for none")
     ap.add_argument("--variant-runs", type=int, default=None, help="runs per variant (default: --runs)")
