@@ -194,7 +194,8 @@ public struct RequestSummary: Sendable, Hashable {
         SELECT r.id, r.requestor_email, r.package_id, r.policy_id, r.state, r.created_at, r.updated_at, r.decided_at
         FROM request r
         """
-    static let ofRequestor = select + "\nWHERE r.requestor_email = ? ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?"
+    /// Newest first; ids grow with time too, so equal times put the later id first.
+    static let ofRequestor = select + "\nWHERE r.requestor_email = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ?"
     /// A person's request with a key, among those created since an instant (the key's own time:
     /// the index on (email, created_at) finds the few candidates; no index holds the keys).
     static let withKey = select + "\nWHERE r.requestor_email = ? AND r.created_at >= ? AND r.idempotency_key = ? LIMIT 1"

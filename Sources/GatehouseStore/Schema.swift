@@ -298,7 +298,8 @@ enum Schema {
     /// Reads: person and session become WITHOUT ROWID tables, so finding one by its key is one
     /// b-tree descent instead of an index descent and then a table descent. A request carries its
     /// last decision's time (`decided_at`, kept by a trigger on decision) in the index the history
-    /// page reads, which answered it with one decision lookup per row.
+    /// page reads, which answered it with one decision lookup per row; that index puts the id
+    /// right after the time, so the page reads it newest first without sorting.
     static let v8 = """
         CREATE TABLE person_v8 (
             email TEXT PRIMARY KEY NOT NULL CHECK (email = lower(email)),
@@ -387,7 +388,7 @@ enum Schema {
             WHERE id = NEW.request_id
                 AND NOT EXISTS (SELECT 1 FROM decision d WHERE d.request_id = NEW.request_id AND d.stage > NEW.stage);
         END;
-        CREATE INDEX request_by_requestor ON request(requestor_email, created_at, state, package_id, policy_id, updated_at, id,
+        CREATE INDEX request_by_requestor ON request(requestor_email, created_at, id, state, package_id, policy_id, updated_at,
             decided_at);
         CREATE INDEX request_by_package ON request(package_id, state);
         CREATE INDEX request_due ON request(next_check_at) WHERE next_check_at IS NOT NULL;

@@ -20,7 +20,7 @@ import GatehouseStore
                 decidedAt: at(minutes: 4)))
         }
         let summaries = try store.read { try $0.requestSummaries(of: "Allan@contoso.example") }
-        #expect(summaries.map(\.id) == ["tie-2", "tie-1", "old"], "equal times: the later insert first")
+        #expect(summaries.map(\.id) == ["tie-2", "tie-1", "old"], "equal times: the larger id (ids grow with time) first")
         #expect(summaries.last == RequestSummary(
             id: "old", requestorEmail: "allan@contoso.example", packageID: "internal", policyID: "members",
             state: .denied, createdAt: t0, updatedAt: t0, lastDecisionAt: at(minutes: 3)))
