@@ -243,10 +243,23 @@ final class ReaderConnections: Sendable {
     }
 
     /// Runs `body` in a read transaction on an idle connection.
+    ///
+    /// The transaction's BEGIN and COMMIT are cached statements: GRDB's `read` parses both anew
+    /// for every read (every page and post runs one).
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         let connection = try idle.withLock { $0.popLast() } ?? DatabaseQueue(path: path, configuration: configuration)
         defer { idle.withLock { $0.append(connection) } }
-        return try connection.read(body)
+        return try connection.inDatabase { db in
+            try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
+            do {
+                let value = try body(db)
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                return value
+            } catch {
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                throw error
+            }
+        }
     }
 
     /// How many connections are open (all idle when no read is running).
