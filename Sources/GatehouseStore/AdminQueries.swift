@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import GRDB
 
 // The reads of the admin pages: a catalog's live assignments and open requests, package by package.
