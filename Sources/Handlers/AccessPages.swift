@@ -82,7 +82,6 @@ extension Actions {
         id: String, person: PersonRecord, justification: String, justificationError: String?, status: HTTPStatus,
         problem: String? = nil
     ) throws -> HTTPResponse {
-        let calendar = try tenantCalendar()
         let now = clock()
         let lifecycle = approvals.lifecycle
         guard let (a, policy, refusal) = try store.read({ db -> (AssignmentRecord, Policy?, String?)? in

@@ -165,7 +165,6 @@ extension Actions {
         if case .failure(let refusal) = admin.authorization.checkTenantAdmin(by: person.email, "to see the governed guests") {
             return views.message(status: .forbidden, title: "Not allowed", text: refusal.message, link: (Paths.admin, "Back to administration"))
         }
-        let calendar = try tenantCalendar()
         let settings = site.tenant.externalUsers
         let limit = Self.adminListLimit
         let rows = try store.read { db -> [[String: Any]] in
@@ -252,7 +251,6 @@ extension Actions {
             return false
         }
         let (canAssign, canRemove, canCancel, canReprocess) = (allowed(.assign), allowed(.remove), allowed(.cancel), allowed(.reprocess))
-        let calendar = try tenantCalendar()
         let now = clock()
         let limit = Self.adminListLimit
         let packages = site.packages.filter { $0.catalog == catalog.id }

@@ -25,7 +25,6 @@ extension Actions {
         guard case .signedIn(let person, _) = visitor else {
             return try signInRequired(request, visitor: visitor, returnTo: request.path)
         }
-        let calendar = try tenantCalendar()
         let (items, pendingCount, names) = try store.read { db -> ([ApprovalListItem], Int, [String: String]) in
             let items = history ? try db.approvalHistory(for: person.email) : try db.pendingApprovals(for: person.email)
             let count = history ? try db.pendingApprovalCount(for: person.email) : items.count
@@ -109,7 +108,6 @@ extension Actions {
         case .notFound:
             return approvalNotFound()
         case .refused(let refusal):
-            let calendar = try tenantCalendar()
             switch refusal {
             case .justificationRequired:
                 state.justificationError = "This stage requires a reason: say why you approve or deny."
@@ -135,7 +133,6 @@ extension Actions {
     private func renderApproval(
         _ request: RequestContext, id: String, person: PersonRecord, form: DecisionFormState, status: HTTPStatus
     ) throws -> HTTPResponse {
-        let calendar = try tenantCalendar()
         let language = AcceptLanguage.best(request.acceptLanguage, for: site.tenant)
         guard let (loaded, names) = try store.read({ db -> (Approvals.Loaded, [String: String])? in
             guard let loaded = try approvals.load(id, db: db),

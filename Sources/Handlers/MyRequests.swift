@@ -13,7 +13,6 @@ extension Actions {
         guard case .signedIn(let person, _) = visitor, let summaries = read else {
             return try signInRequired(request, visitor: visitor, returnTo: request.path)
         }
-        let calendar = try tenantCalendar()
         let rows = summaries.map { summary in
             TemplateValues.row([
                 "package": site.package(summary.packageID)?.name ?? summary.packageID,

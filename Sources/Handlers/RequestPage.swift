@@ -15,7 +15,6 @@ extension Actions {
         guard case .signedIn(let person, _) = visitor else {
             return try signInRequired(request, visitor: visitor, returnTo: request.path)
         }
-        let calendarForWaiting = try tenantCalendar()
         guard let (detail, assignment, waiting) = try store.read({ db -> (RequestDetail, AssignmentRecord?, Any)? in
             guard let detail = try db.requestDetail(id: id), detail.request.requestorEmail == person.email else { return nil }
             // While pending: who decides the current stage and by when.
@@ -27,7 +26,7 @@ extension Actions {
                 waiting = [
                     "who": (names.isEmpty ? "No approver could be found" : names.joined(separator: ", "))
                         + (count > 1 ? " (stage \(stage) of \(count))" : ""),
-                    "deadline": loaded.engine.timeline(of: loaded.progress).map { calendarForWaiting.longDateAndTime($0.deadline) } ?? "—",
+                    "deadline": loaded.engine.timeline(of: loaded.progress).map { calendar.longDateAndTime($0.deadline) } ?? "—",
                 ]
             }
             return (detail, try db.assignments(of: person.email).first { $0.requestID == id }, waiting)
@@ -35,7 +34,6 @@ extension Actions {
             return requestNotFound()
         }
         let record = detail.request
-        let calendar = try tenantCalendar()
         let answers = RequestRecords.answers(fromJSON: record.answers)
         return try views.page("my-request", title: "Request for \(packageName(record.packageID))", [
             "package": packageName(record.packageID),
@@ -131,7 +129,6 @@ extension Actions {
             return try signInRequired(request, visitor: visitor, returnTo: request.path)
         }
         let now = clock()
-        let calendar = try tenantCalendar()
         let all = try store.read { try $0.assignments(of: person.email) }
         func row(_ a: AssignmentRecord, end: Date?) -> [String: Any] {
             [

@@ -62,7 +62,6 @@ extension Actions {
         var fields: [String: [String]] = [:]
         for field in form.fields { fields[field.name, default: []].append(field.value) }
         let now = clock()
-        let calendar = try tenantCalendar()
         let eligibility = Eligibility(site: site)
         let requestID = random.recordID(at: now)
         let assignmentID = random.recordID(at: now)
@@ -285,9 +284,6 @@ extension Actions {
             keys: [window, window - 1].map { "post:\($0):\(email):\(package):\(policy):\(digest)" },
             since: Date(timeIntervalSince1970: Double(window - 1) * Self.replayWindow - margin))
     }
-
-    /// The tenant's calendar (its time zone was checked when the site was loaded).
-    func tenantCalendar() throws -> TenantCalendar { calendar }
 }
 
 /// Policy snapshots by policy and requestor domain: encoding one through JSONSerialization with
