@@ -81,7 +81,7 @@ extension Actions {
 
             \(Paths.absolute(Paths.home, baseURL: site.tenant.baseURL))
             """
-        return OutgoingMail(recipient: email, subject: "Your sign-in code for \(tenant)", body: body, kind: StoreMailQueue.firstKind)
+        return OutgoingMail(recipient: email, subject: "Your sign-in code for \(tenant)", body: body, kind: OutgoingMail.signInCodeKind)
     }
 
     func minutes(_ interval: TimeInterval) -> String {

@@ -35,17 +35,14 @@ public struct StoreMailQueue: MailQueue {
         self.log = log
     }
 
-    /// Sign-in codes go out before any other due mail: someone is waiting for them.
-    static let firstKind = OutgoingMail.signInCodeKind
-
     /// Due rows composed as messages, sign-in codes first; a row that cannot be composed is given
     /// up on the spot.
     public func due(now: Date) throws -> [QueuedMail] {
         let rows = try store.read { db in
             switch selection {
-            case .all: try db.dueMail(now: now, first: Self.firstKind)
-            case .signInCodes: try db.dueMail(now: now, kind: Self.firstKind)
-            case .notifications: try db.dueMail(now: now, excluding: Self.firstKind)
+            case .all: try db.dueMail(now: now, first: OutgoingMail.signInCodeKind)
+            case .signInCodes: try db.dueMail(now: now, kind: OutgoingMail.signInCodeKind)
+            case .notifications: try db.dueMail(now: now, excluding: OutgoingMail.signInCodeKind)
             }
         }
         var queued: [QueuedMail] = []
