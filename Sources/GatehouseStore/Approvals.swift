@@ -249,13 +249,11 @@ extension StoreWriter {
 
     /// Adds approvers to a stage; a person already listed for that stage keeps their first role.
     public func addApprovers(_ approvers: [ApproverRecord]) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO approver (request_id, stage, email, role, added_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (request_id, stage, email) DO NOTHING
-            """)
         for a in approvers {
-            try statement.execute(
-                arguments: [a.requestID, a.stage, normalized(a.email), a.role.rawValue, a.addedAt.stored])
+            try db.run("""
+                INSERT INTO approver (request_id, stage, email, role, added_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (request_id, stage, email) DO NOTHING
+                """, [.text(a.requestID), .integer(a.stage), .text(normalized(a.email)), .text(a.role.rawValue), .date(a.addedAt)])
         }
     }
 }

@@ -156,21 +156,21 @@ extension StoreWriter {
     /// Inserts an assignment and its grants, all stamped `at`, with the instant the sweep first
     /// looks at it (``setAssignmentLifecycle(id:nextCheckAt:remindersSent:)`` changes it later).
     public func insertAssignment(_ a: AssignmentRecord, grants: [ResourceGrant], at: Date, nextCheckAt: Date? = nil) throws {
-        try db.cachedStatement(sql: """
+        try db.run("""
             INSERT INTO assignment (id, request_id, email, package_id, policy_id, state, starts_at, ends_at,
                 ended_at, end_reason, next_check_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [
-            a.id, a.requestID, normalized(a.email), a.packageID, a.policyID, a.state.rawValue, a.startsAt.stored,
-            a.endsAt?.stored, a.endedAt?.stored, a.endReason, nextCheckAt?.stored,
+            """, [
+            .text(a.id), .text(a.requestID), .text(normalized(a.email)), .text(a.packageID), .text(a.policyID),
+            .text(a.state.rawValue), .date(a.startsAt), .date(a.endsAt), .date(a.endedAt), .text(a.endReason),
+            .date(nextCheckAt),
         ])
+        let time = RawArgument.date(at)
         for g in grants {
-            try db.cachedStatement(sql: """
+            try db.run("""
                 INSERT INTO resource_grant (assignment_id, resource_id, role, state, updated_at)
                 VALUES (?, ?, ?, ?, ?)
-                """
-            ).execute(arguments: [a.id, g.resourceID, g.role, g.state.rawValue, at.stored])
+                """, [.text(a.id), .text(g.resourceID), .text(g.role), .text(g.state.rawValue), time])
         }
     }
 

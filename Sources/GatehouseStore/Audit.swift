@@ -66,11 +66,13 @@ extension StoreWriter {
     /// Appends an entry; entries are never changed or deleted (the schema refuses it). Returns its id.
     @discardableResult
     public func appendAudit(_ e: AuditEntry) throws -> Int64 {
-        try db.cachedStatement(sql: """
-                INSERT INTO audit (at, actor, subject_kind, subject_id, action, value_before, value_after, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [e.at.stored, e.actor, e.subjectKind, e.subjectID, e.action, e.before, e.after, e.reason])
+        try db.run("""
+            INSERT INTO audit (at, actor, subject_kind, subject_id, action, value_before, value_after, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [
+            .date(e.at), .text(e.actor), .text(e.subjectKind), .text(e.subjectID), .text(e.action), .text(e.before),
+            .text(e.after), .text(e.reason),
+        ])
         return db.lastInsertedRowID
     }
 }

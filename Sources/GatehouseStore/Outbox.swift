@@ -104,11 +104,11 @@ extension StoreWriter {
     /// Queues a message, due at once; returns its id.
     @discardableResult
     public func enqueueMail(_ mail: OutgoingMail, at: Date) throws -> Int64 {
-        try db.cachedStatement(sql: """
+        let time = RawArgument.date(at)
+        try db.run("""
             INSERT INTO outbox (created_at, recipient, subject, body, kind, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [at.stored, mail.recipient, mail.subject, mail.body, mail.kind, at.stored])
+            """, [time, .text(mail.recipient), .text(mail.subject), .text(mail.body), .text(mail.kind), time])
         return db.lastInsertedRowID
     }
 

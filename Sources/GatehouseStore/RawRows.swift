@@ -2,30 +2,23 @@ internal import Foundation
 internal import GRDB
 internal import GRDBSQLite
 
-/// Reading a few rows from GRDB's cached statements without GRDB's `Row`.
+/// Reading a few rows from GRDB's cached statements without GRDB's `Row`, and running the
+/// submission's inserts without GRDB's `StatementArguments`.
 ///
 /// Every `Row.fetchOne` and `Row.fetchCursor` built a dictionary of the statement's column names
 /// (`sqlite3_column_name` for each column, then hashing them): on the queries every page and post
 /// runs (the session, the person, a person's requests and keys) that was about as much work as
 /// SQLite finding the rows. Here the columns are read by position, straight from the statement.
+///
+/// Arguments are bound the same way: GRDB boxes every argument as an existential, converts it to
+/// a `DatabaseValue` and checks the count against the statement, on the writer thread that every
+/// post waits for.
 extension Database {
     /// Runs the cached statement `sql` with `arguments` and calls `row` for each result row, until
     /// it returns false. The statement is reset before and after.
     func eachRow(_ sql: String, _ arguments: [RawArgument], _ row: (RawRow) throws -> Bool) throws {
-        let statement = try cachedStatement(sql: sql)
-        let handle = statement.sqliteStatement
-        sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
+        let handle = try bound(sql, arguments)
         defer { sqlite3_reset(handle) }
-        for (index, argument) in arguments.enumerated() {
-            let position = Int32(index + 1)
-            let code: Int32 = switch argument {
-            case .text(let text): sqlite3_bind_text(handle, position, text, -1, rawTransient)
-            case .integer(let value): sqlite3_bind_int64(handle, position, value)
-            case .null: sqlite3_bind_null(handle, position)
-            }
-            guard code == SQLITE_OK else { throw error(code, sql) }
-        }
         while true {
             let code = sqlite3_step(handle)
             if code == SQLITE_DONE { return }
@@ -42,6 +35,32 @@ extension Database {
             return false
         }
         return value
+    }
+
+    /// Runs the cached statement `sql`, which returns no rows, with `arguments`.
+    func run(_ sql: String, _ arguments: [RawArgument]) throws {
+        let handle = try bound(sql, arguments)
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else { throw error(code, sql) }
+    }
+
+    /// The cached statement `sql`, reset, with `arguments` bound in order.
+    private func bound(_ sql: String, _ arguments: [RawArgument]) throws -> OpaquePointer {
+        let statement = try cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (index, argument) in arguments.enumerated() {
+            let position = Int32(index + 1)
+            let code: Int32 = switch argument {
+            case .text(let text): sqlite3_bind_text(handle, position, text, -1, rawTransient)
+            case .integer(let value): sqlite3_bind_int64(handle, position, value)
+            case .null: sqlite3_bind_null(handle, position)
+            }
+            guard code == SQLITE_OK else { throw error(code, sql) }
+        }
+        return handle
     }
 
     private func error(_ code: Int32, _ sql: String) -> DatabaseError {
@@ -62,6 +81,9 @@ enum RawArgument {
 
     static func text(_ value: String?) -> RawArgument { value.map(RawArgument.text) ?? .null }
     static func date(_ value: Date) -> RawArgument { .text(value.stored.text) }
+    static func date(_ value: Date?) -> RawArgument { value.map(RawArgument.date) ?? .null }
+    static func integer(_ value: Int?) -> RawArgument { value.map { .integer(Int64($0)) } ?? .null }
+    static func bool(_ value: Bool) -> RawArgument { .integer(value ? 1 : 0) }
 }
 
 /// The current result row of a statement; valid only inside the closure that received it.

@@ -313,20 +313,20 @@ extension StoreWriter {
         if let existing = try requestSummary(of: r.requestorEmail, idempotencyKey: r.idempotencyKey, since: replayedSince) {
             return .existing(id: existing.id)
         }
-        try db.cachedStatement(sql: """
+        try db.run("""
             INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
                 policy_snapshot, language, justification, answers, requested_start, requested_end, state,
                 current_stage, escalated, created_at, updated_at, stage_started_at, stage_deadline, reminders_sent,
                 next_check_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [
-            r.id, r.idempotencyKey, r.kind.rawValue, r.actorKind.rawValue, normalized(r.requestorEmail),
-            r.packageID, r.policyID, r.policySnapshot, r.language, r.justification, r.answers,
-            r.requestedStart?.stored, r.requestedEnd?.stored, (approval?.state ?? r.state).rawValue,
-            approval.map(\.currentStage) ?? r.currentStage, approval?.escalated ?? r.escalated,
-            r.createdAt.stored, r.updatedAt.stored, approval?.stageStartedAt?.stored, approval?.stageDeadline?.stored,
-            approval?.remindersSent ?? 0, approval?.nextCheckAt?.stored,
+            """, [
+            .text(r.id), .text(r.idempotencyKey), .text(r.kind.rawValue), .text(r.actorKind.rawValue),
+            .text(normalized(r.requestorEmail)), .text(r.packageID), .text(r.policyID), .text(r.policySnapshot),
+            .text(r.language), .text(r.justification), .text(r.answers),
+            .date(r.requestedStart), .date(r.requestedEnd), .text((approval?.state ?? r.state).rawValue),
+            .integer(approval.map(\.currentStage) ?? r.currentStage), .bool(approval?.escalated ?? r.escalated),
+            .date(r.createdAt), .date(r.updatedAt), .date(approval?.stageStartedAt), .date(approval?.stageDeadline),
+            .integer(approval?.remindersSent ?? 0), .date(approval?.nextCheckAt),
         ])
         return .created(id: r.id)
     }

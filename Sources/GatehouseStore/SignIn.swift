@@ -102,48 +102,47 @@ extension StoreWriter {
 
     /// Records activity at `at`, which restarts the idle timeout; ended sessions stay ended.
     public func touchSession(idHash: String, at: Date) throws {
+        try db.run("""
+            UPDATE session SET last_seen_at = max(last_seen_at, ?)
+            WHERE id_hash = ? AND ended_at IS NULL
+            """, [.date(at), .text(idHash)])
+    }
+
+    /// Signs out; ending an unknown or ended session does nothing.
+    public func endSession(idHash: String, at: Date) throws {
+        try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL")
+            .execute(arguments: [at.stored, idHash])
+    }
+
+    /// Ends every open session of a person (blocked, removed); returns how many were open.
+    @discardableResult
+    public func endSessions(email: String, at: Date) throws -> Int {
+        try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE email = ? AND ended_at IS NULL")
+            .execute(arguments: [at.stored, normalized(email)])
+        return db.changesCount
+    }
+
+    /// Logs one code request, for ``StoreReader/codeRequestCount(email:since:)`` and its twin.
+    public func recordCodeRequest(email: String, clientAddress: String, at: Date) throws {
+        try db.cachedStatement(sql: "INSERT INTO sign_in_code_request (email, client_address, at) VALUES (?, ?, ?)")
+            .execute(arguments: [normalized(email), clientAddress, at.stored])
+    }
+
+    /// Drops code-request log rows older than `before` (the sweep's housekeeping); returns how many.
+    @discardableResult
+    public func pruneCodeRequests(before: Date) throws -> Int {
+        try db.cachedStatement(sql: "DELETE FROM sign_in_code_request WHERE at < ?")
+            .execute(arguments: [before.stored])
+        return db.changesCount
+    }
+
+    /// Stores a new code (hashed by the caller); it supersedes any earlier code of that address.
+    public func createSignInCode(email: String, codeHash: String, clientAddress: String, at: Date, expiresAt: Date)
+        throws
+    {
         try db.cachedStatement(sql: """
-                    UPDATE session SET last_seen_at = max(last_seen_at, ?)
-                    WHERE id_hash = ? AND ended_at IS NULL
-                    """
-                ).execute(arguments: [at.stored, idHash])
-            }
-
-            /// Signs out; ending an unknown or ended session does nothing.
-            public func endSession(idHash: String, at: Date) throws {
-                try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL")
-                    .execute(arguments: [at.stored, idHash])
-            }
-
-            /// Ends every open session of a person (blocked, removed); returns how many were open.
-            @discardableResult
-            public func endSessions(email: String, at: Date) throws -> Int {
-                try db.cachedStatement(sql: "UPDATE session SET ended_at = ? WHERE email = ? AND ended_at IS NULL")
-                    .execute(arguments: [at.stored, normalized(email)])
-                return db.changesCount
-            }
-
-            /// Logs one code request, for ``StoreReader/codeRequestCount(email:since:)`` and its twin.
-            public func recordCodeRequest(email: String, clientAddress: String, at: Date) throws {
-                try db.cachedStatement(sql: "INSERT INTO sign_in_code_request (email, client_address, at) VALUES (?, ?, ?)")
-                    .execute(arguments: [normalized(email), clientAddress, at.stored])
-            }
-
-            /// Drops code-request log rows older than `before` (the sweep's housekeeping); returns how many.
-            @discardableResult
-            public func pruneCodeRequests(before: Date) throws -> Int {
-                try db.cachedStatement(sql: "DELETE FROM sign_in_code_request WHERE at < ?")
-                    .execute(arguments: [before.stored])
-                return db.changesCount
-            }
-
-            /// Stores a new code (hashed by the caller); it supersedes any earlier code of that address.
-            public func createSignInCode(email: String, codeHash: String, clientAddress: String, at: Date, expiresAt: Date)
-                throws
-            {
-                try db.cachedStatement(sql: """
-                        INSERT INTO sign_in_code (email, code_hash, client_address, created_at, expires_at)
-                        VALUES (?, ?, ?, ?, ?)
+            INSERT INTO sign_in_code (email, code_hash, client_address, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?)
             """
         ).execute(arguments: [normalized(email), codeHash, clientAddress, at.stored, expiresAt.stored])
     }
