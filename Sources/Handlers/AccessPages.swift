@@ -115,7 +115,8 @@ extension Actions {
         } else {
             context["form"] = false
         }
-        return try views.page("extend-access", title: "Extend \(packageName)", context, status: status)
+        return try views.page(
+            "extend-access", title: "Extend \(packageName)", context, status: status, signedInAs: person.displayName)
     }
 
     private func accessNotFound() -> HTTPResponse {

@@ -55,7 +55,7 @@ extension Actions {
                 ? ["guestsURL": Paths.adminGuests, "tenantName": site.tenant.name, "auditCSV": Paths.adminAuditCSV,
                    "auditJSONLines": Paths.adminAuditJSONLines, "organizationsCSV": Paths.adminOrganizationsCSV] as [String: Any]
                 : false,
-        ])
+        ], signedInAs: person.displayName)
     }
 
     /// GET /admin/catalogs/<id>/: the catalog's packages with their live assignments and pending
@@ -83,7 +83,7 @@ extension Actions {
         }
         return try renderAssign(
             package, catalog: catalog, policyID: request.query[FormField.policy], input: [:], errors: [:], problems: [],
-            status: .ok)
+            status: .ok, person: person)
     }
 
     /// POST /admin/packages/<id>/assign: assigns directly (or sends to the approvers) and goes back
@@ -122,16 +122,18 @@ extension Actions {
             return adminRefused(refusal, catalog: catalog)
         case .notFound(let text):
             return try renderAssign(
-                package, catalog: catalog, policyID: nil, input: fields, errors: [:], problems: [text], status: .notFound)
+                package, catalog: catalog, policyID: nil, input: fields, errors: [:], problems: [text], status: .notFound,
+                person: person)
         case .blocked(let blocks):
             return try renderAssign(
-                package, catalog: catalog, policyID: policyID, input: fields, errors: [:], problems: blocks, status: .conflict)
+                package, catalog: catalog, policyID: policyID, input: fields, errors: [:], problems: blocks, status: .conflict,
+                person: person)
         case .rejected(let rejected):
             var errors: [String: String] = [:]
             for error in rejected.errors where errors[error.field] == nil { errors[error.field] = error.message }
             return try renderAssign(
                 package, catalog: catalog, policyID: policyID, input: fields, errors: errors, problems: [],
-                status: .unprocessableContent)
+                status: .unprocessableContent, person: person)
         }
     }
 
@@ -186,7 +188,7 @@ extension Actions {
             "more": rows.count > limit ? "Only the first \(limit) guests are shown." : false,
             "policy": Self.guestPolicyWords(settings),
             "adminURL": Paths.admin,
-        ])
+        ], signedInAs: person.displayName)
     }
 
     /// The downloads of the admin pages (PRODUCT.md section 11), made by `Reports`.
@@ -313,12 +315,12 @@ extension Actions {
             "packages": packageRows, "hasPackages": !packageRows.isEmpty,
             "adminURL": Paths.admin, "assignmentsCSV": Paths.adminCatalogAssignmentsCSV(catalog.id),
             "problem": problem?.message ?? false,
-        ], status: status)
+        ], status: status, signedInAs: person.displayName)
     }
 
     private func renderAssign(
         _ package: AccessPackage, catalog: Catalog, policyID: String?, input: [String: [String]], errors: [String: String],
-        problems: [String], status: HTTPStatus
+        problems: [String], status: HTTPStatus, person: PersonRecord
     ) throws -> HTTPResponse {
         let enabled = package.policies.filter(\.enabled)
         guard let policy = enabled.first(where: { $0.id == policyID }) ?? enabled.first else {
@@ -374,7 +376,7 @@ extension Actions {
                     "endName": FormField.end, "end": value(FormField.end), "endError": error(FormField.end),
                 ] as [String: Any] : false,
             ] as [String: Any],
-        ], status: status)
+        ], status: status, signedInAs: person.displayName)
     }
 
     /// Runs a row action (remove, cancel, reprocess) in one write transaction and answers: back to the

@@ -63,7 +63,7 @@ extension Actions {
                 ? "Nothing yet: requests you were asked to decide appear here once they no longer wait for you."
                 : "No request waits for your decision.",
             "lastColumn": history ? "Outcome" : "Decide by",
-        ])
+        ], signedInAs: person.displayName)
     }
 
     /// GET /approvals/<id>/: the request as its approvers see it, with approve and deny while the
@@ -214,7 +214,7 @@ extension Actions {
         return try views.page(
             "approval", title: "\(loaded.notice.requestorName) \(context["verb"] as? String ?? "requests") \(loaded.notice.packageName)",
             context,
-            status: status)
+            status: status, signedInAs: person.displayName)
     }
 
     /// Each answer with its question and choices in `language` (the approver's), from the snapshot;

@@ -24,8 +24,8 @@ extension Actions {
         }
         return try views.page("my-requests", title: "My requests", [
             "name": person.displayName, "email": person.email,
-            "requests": rows, "isEmpty": rows.isEmpty, "signOut": Paths.signOut,
-        ])
+            "requests": rows, "isEmpty": rows.isEmpty,
+        ], signedInAs: person.displayName)
     }
 
     /// When the request was decided: its last decision, or its last change once it left the open states; nil while open.

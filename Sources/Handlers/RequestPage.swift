@@ -65,7 +65,7 @@ extension Actions {
             "cancel": RequestRecords.cancelable.contains(record.state)
                 ? ["action": Paths.cancelRequest(record.id), "reasonName": FormField.reason] : false,
             "again": RequestRecords.requestableAgain.contains(record.state) ? Paths.requestAgain(record.id) : false,
-        ])
+        ], signedInAs: person.displayName)
     }
 
     /// POST /my/requests/<id>/cancel: cancels a pending request of the signed-in person, with the
@@ -152,7 +152,7 @@ extension Actions {
         let ended = all.filter { !isActive($0) }.map { row($0, end: $0.endedAt ?? $0.endsAt) }
         return try views.page("my-access", title: "My access", [
             "active": active, "hasActive": !active.isEmpty, "ended": ended, "hasEnded": !ended.isEmpty,
-        ])
+        ], signedInAs: person.displayName)
     }
 
     /// GET /my/: "For you", the packages the portal lists for the signed-in person (section 2 visibility).
@@ -174,7 +174,7 @@ extension Actions {
                 "text": pending == 1 ? "1 request waits for your decision" : "\(pending) requests wait for your decision",
             ],
             "admin": AdminAuthorization(site: site).hasAnyRole(person.email) ? Paths.admin : false,
-        ])
+        ], signedInAs: person.displayName)
     }
 
     private func packageName(_ id: String) -> String { site.package(id)?.name ?? id }

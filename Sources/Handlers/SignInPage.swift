@@ -8,9 +8,14 @@ extension Actions {
     /// nginx sends `/sign-in/` here only when it has a query string; without one the generated
     /// static page answers (it has an empty `return`, which means the portal home).
     func signInPage(_ request: RequestContext) throws -> HTTPResponse {
-        try views.signInEmail(
-            returnTo: safeReturn(request.query[FormField.returnTo]),
-            message: request.query[Self.resubmitParameter] == nil ? nil : Self.resubmitMessage)
+        let returnTo = safeReturn(request.query[FormField.returnTo])
+        // The generated pages cannot know who is signed in, so their navigation always offers to
+        // sign in: a person who already is goes straight on, to where they were going or "For you".
+        if case .signedIn = try visitor(request) {
+            return .redirect(to: SafeRedirect(returnTo.isEmpty ? Paths.myHome : returnTo) ?? .home)
+        }
+        return try views.signInEmail(
+            returnTo: returnTo, message: request.query[Self.resubmitParameter] == nil ? nil : Self.resubmitMessage)
     }
 
     /// The query flag set when a request form was posted without a session.

@@ -19,6 +19,8 @@ struct Views: Sendable {
     private let ui: [String: String]
     /// What the layout shows on every handler page, made once as fast template values.
     private let chrome: Chrome
+    /// The layout's links, for the navigation of a signed-in person.
+    private let navLinks: [String: String]
 
     /// Immutable template values (strings and rows of strings), so safe to share between threads.
     private struct Chrome: @unchecked Sendable {
@@ -35,24 +37,35 @@ struct Views: Sendable {
         templates = try TemplateLibrary(theme)
         let strings = UIStrings(language: "en")
         var ui: [String: String] = [:]
-        for key in ["skipToContent", "navLabel", "navHome", "navMyRequests", "navMyAccess", "navApprovals", "navSignIn"] {
+        for key in [
+            "skipToContent", "navLabel", "navHome", "navMyRequests", "navMyAccess", "navApprovals", "navSignIn", "navSignOut",
+            "navSignedInAs",
+        ] {
             ui[key] = strings[key]
         }
         self.ui = ui
+        navLinks = [
+            "home": Paths.home, "forYou": Paths.myHome, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
+            "approvals": Paths.approvals, "signIn": Paths.signIn, "signOut": Paths.signOut,
+        ]
         chrome = Chrome(values: TemplateValues.fast([
-            "lang": "en", "tenantName": site.tenant.name, "stylesheet": stylesheetURL, "ui": ui,
-            "nav": [
-                "home": Paths.home, "forYou": Paths.myHome, "myRequests": Paths.myRequests, "myAccess": Paths.myAccess,
-                "approvals": Paths.approvals, "signIn": Paths.signIn,
-            ],
+            "lang": "en", "tenantName": site.tenant.name, "stylesheet": stylesheetURL, "ui": ui, "nav": navLinks,
         ]))
     }
 
-    /// A page of template `name` inside the layout, as `no-store` HTML.
-    func page(_ name: String, title: String, _ context: [String: Any], status: HTTPStatus = .ok) throws -> HTTPResponse {
+    /// A page of template `name` inside the layout, as `no-store` HTML. With `signedInAs` (the
+    /// person's name) the navigation names them and offers to sign out instead of to sign in.
+    func page(
+        _ name: String, title: String, _ context: [String: Any], status: HTTPStatus = .ok, signedInAs: String? = nil
+    ) throws -> HTTPResponse {
         var full = TemplateValues.fast(context)
         full.merge(chrome.values) { _, layout in layout }
         full["title"] = TemplateValues.text(title)
+        if let signedInAs {
+            var nav = navLinks
+            nav["person"] = signedInAs
+            full["nav"] = TemplateValues.row(nav)
+        }
         return .html(try templates.render(name, full), status: status)
     }
 

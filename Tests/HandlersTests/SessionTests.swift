@@ -25,6 +25,37 @@ import Testing
         #expect(!evil.bodyText.contains("evil.example"))
     }
 
+    @Test func aSignedInPersonIsSentOnFromTheSignInPage() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        let plain = h.get(Paths.signIn, cookie: cookie)
+        #expect(plain.status == .seeOther)
+        #expect(plain.header("Location") == Paths.myHome)
+        let back = h.get(Paths.signIn, query: "return=%2Faccess-packages%2Ffinance-reports%2F", cookie: cookie)
+        #expect(back.header("Location") == "/access-packages/finance-reports/")
+        let evil = h.get(Paths.signIn, query: "return=https%3A%2F%2Fevil.example%2F", cookie: cookie)
+        #expect(evil.header("Location") == Paths.myHome)
+        // Nobody signed in, or an unknown cookie: the form.
+        #expect(h.get(Paths.signIn, cookie: "gatehouse_session=unknown").status == .ok)
+    }
+
+    @Test func handlerPagesNameTheSignedInPersonInTheNavigation() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("allan@contoso.example")
+        for path in [Paths.myRequests, Paths.myAccess, Paths.myHome, Paths.approvals] {
+            let page = h.get(path, cookie: cookie)
+            #expect(page.status == .ok, "\(path)")
+            #expect(page.bodyText.contains(
+                #"<li class="nav-person"><form method="post" action="/sign-out"><span><span class="visually-hidden">Signed in as </span>Allan Deyoung</span> <button type="submit">Sign out</button></form></li>"#),
+                "\(path)")
+            #expect(!page.bodyText.contains(#"href="/sign-in/""#), "\(path)")
+        }
+        // Without a session the pages that still render (messages) offer to sign in.
+        let ended = h.get(Paths.myRequests, cookie: "gatehouse_session=unknown")
+        #expect(ended.bodyText.contains(#"<li><a href="/sign-in/">Sign in</a></li>"#))
+        #expect(!ended.bodyText.contains("nav-person"))
+    }
+
     @Test func signInReturnsToTheSafePathOnly() throws {
         let h = try Harness()
         let (kept, _) = try h.signIn("allan@contoso.example", returnTo: "/access-packages/finance-reports/")

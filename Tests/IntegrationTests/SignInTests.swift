@@ -76,6 +76,16 @@ struct SignInTests {
         #expect(page.status == 200)
         #expect(page.body.contains("Signed in as Allan Deyoung &lt;allan@contoso.example&gt;"))
         #expect(page.body.contains("You have not requested any access yet."))
+        // The navigation names the person and offers to sign out, not to sign in.
+        #expect(page.body.contains(#"<li class="nav-person"><form method="post" action="/sign-out">"#))
+        #expect(page.body.contains(#"Allan Deyoung</span> <button type="submit">Sign out</button>"#))
+        #expect(!page.body.contains(#"href="/sign-in/""#))
+        // The generated pages cannot know who is signed in; their "Sign in" takes this person on.
+        let signInAgain = try http.get("/sign-in/", headers: cookie)
+        #expect(signInAgain.status == 303)
+        #expect(signInAgain.header("Location") == "/my/")
+        let backToPackage = try http.get("/sign-in/?return=%2Faccess-packages%2Finternal-access-package%2F", headers: cookie)
+        #expect(backToPackage.header("Location") == "/access-packages/internal-access-package/")
         // auth_request lets the signed-in person through to the handler, which says which role is missing.
         let adminSignedIn = try http.get("/admin/", headers: cookie)
         #expect(adminSignedIn.status == 403)
@@ -95,6 +105,10 @@ struct SignInTests {
         #expect(after.status == 200)
         #expect(after.body.contains("Your session ended; sign in again to continue."))
         #expect(!after.body.contains("Signed in as"))
+        // With the ended session's cookie, the sign-in page asks for an email again.
+        let signInAfter = try http.get("/sign-in/", headers: cookie)
+        #expect(signInAfter.status == 200)
+        #expect(signInAfter.body.contains(#"name="email""#))
         #expect(try http.get("/admin/", headers: cookie).status == 303)
     }
 }
