@@ -15,11 +15,12 @@ extension StoreReader {
     }
 
     /// The requests of one package that wait for a decision (`submitted` or `pendingApproval`),
-    /// oldest first, at most `limit`.
+    /// oldest first, at most `limit`. The state test is written as the partial index
+    /// `request_waiting_by_package` writes it: SQLite uses that index only for the same expression.
     public func pendingRequests(packageID: String, limit: Int) throws -> [RequestRecord] {
         try Row.fetchAll(
             db.cachedStatement(sql: """
-                SELECT * FROM request WHERE package_id = ? AND state IN ('submitted', 'pendingApproval')
+                SELECT * FROM request WHERE package_id = ? AND (state = 'submitted' OR state = 'pendingApproval')
                 ORDER BY created_at, id LIMIT ?
                 """),
             arguments: [packageID, limit]

@@ -52,10 +52,16 @@ extension StoreReader {
     }
 
     /// Whether any request, of any kind or state, names `packageID` (a package the model may no longer have).
+    /// Requests have no index by package (see `Schema.v9`): an assignment or a waiting request
+    /// answers at once, otherwise every request is read, which the rare question can afford.
     public func hasRequests(packageID: String) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM request WHERE package_id = ?)"), arguments: [packageID])
-            ?? false
+            db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM assignment WHERE package_id = ?1)
+                    OR EXISTS (SELECT 1 FROM request WHERE package_id = ?1 AND (state = 'submitted' OR state = 'pendingApproval'))
+                    OR EXISTS (SELECT 1 FROM request WHERE package_id = ?1)
+                """),
+            arguments: [packageID]) ?? false
     }
 }
 

@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v7") { db in try db.execute(sql: v7) }
         // Rebuilds tables; GRDB runs it with foreign keys off and checks them before committing.
         migrator.registerMigration("v8") { db in try db.execute(sql: v8) }
+        migrator.registerMigration("v9") { db in try db.execute(sql: v9) }
         return migrator
     }()
 
@@ -503,5 +504,17 @@ enum Schema {
         CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL;
         -- Due sign-in codes apart from the notifications (v7's index by kind held every unsent row).
         CREATE INDEX outbox_codes_due ON outbox(next_attempt_at) WHERE sent_at IS NULL AND kind = 'signInCode';
+        """
+
+    /// Requests by package only while they wait for a decision. The index of every request by
+    /// (package, state) was written by every submission, in the middle of the tree (one range per
+    /// package and state), for two readers: the admin page's waiting requests, which this partial
+    /// index answers, and "has this package any request at all", asked only of a package the model
+    /// no longer has (``StoreReader/hasRequests(packageID:)``). bench-handler: half a page less
+    /// per submission written to the WAL, and about a twelfth less writer CPU.
+    static let v9 = """
+        DROP INDEX request_by_package;
+        CREATE INDEX request_waiting_by_package ON request(package_id, created_at, id)
+            WHERE state = 'submitted' OR state = 'pendingApproval';
         """
 }

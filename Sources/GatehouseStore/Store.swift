@@ -319,6 +319,11 @@ public class StoreReader {
         try db.execute(sql: sql)
     }
 
+    /// SQLite's plan for `sql` (the detail column of EXPLAIN QUERY PLAN): only for tests of indexes.
+    func queryPlanForTesting(_ sql: String, _ arguments: StatementArguments = []) throws -> [String] {
+        try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] }
+    }
+
     /// The names of the schema's indexes: only for tests of migrations.
     func indexNamesForTesting() throws -> Set<String> {
         Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'"))

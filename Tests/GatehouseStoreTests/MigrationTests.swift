@@ -4,6 +4,7 @@ import Testing
 @testable import GatehouseStore
 
 /// v8 rebuilds the tables a submission writes; a database made by v7 must come through whole.
+/// v9 changes an index; a v8 database keeps its requests and the admin page finds the waiting ones.
 @Suite struct MigrationTests {
     /// A database at `path` migrated only up to `version`, filled by `fill`.
     private func database(at path: String, upTo version: String, _ fill: (Database) throws -> Void) throws {
@@ -58,7 +59,7 @@ import Testing
                 """)
         }
         let store = try Store(path: folder.databasePath)
-        #expect(try store.appliedMigrations().last == "v8")
+        #expect(try store.appliedMigrations().contains("v8"))
         try store.read { db in
             let r1 = try #require(try db.request(id: "r1"))
             #expect(r1.state == .pendingApproval && r1.currentStage == 1 && r1.escalated && r1.idempotencyKey == "k1")
@@ -115,9 +116,45 @@ import Testing
         // The keys have no unique index any more: request's only automatic index is its primary key.
         #expect(indexes.filter { $0.hasPrefix("sqlite_autoindex_request_") } == ["sqlite_autoindex_request_1"])
         #expect(indexes.isSuperset(of: [
-            "request_by_requestor", "request_by_package", "request_due", "request_by_assignment", "assignment_by_email",
+            "request_by_requestor", "request_waiting_by_package", "request_due", "request_by_assignment", "assignment_by_email",
             "assignment_by_package", "assignment_waiting", "assignment_due", "resource_grant_by_resource",
             "resource_grant_retry", "approver_by_email", "outbox_due", "outbox_codes_due",
         ]))
+    }
+
+    /// v9: requests by package are indexed only while they wait for a decision.
+    @Test func v9IndexesOnlyWaitingRequestsByPackage() throws {
+        let folder = try TemporaryFolder()
+        try database(at: folder.databasePath, upTo: "v8") { db in
+            for (id, package, state) in [("r1", "internal", "pendingApproval"), ("r2", "internal", "delivered"), ("r3", "gone", "denied")] {
+                try db.execute(sql: """
+                    INSERT INTO request (id, idempotency_key, kind, actor_kind, requestor_email, package_id, policy_id,
+                        policy_snapshot, language, justification, answers, state, created_at, updated_at)
+                    VALUES (?, ?, 'add', 'user', 'allan@contoso.example', ?, 'members', '{}', 'en', '', '[]', ?,
+                        '2026-01-05 09:00:00.000', '2026-01-05 09:00:00.000')
+                    """, arguments: [id, "k-\(id)", package, state])
+            }
+        }
+        let store = try Store(path: folder.databasePath)
+        let indexes = try store.read { try $0.indexNamesForTesting() }
+        #expect(!indexes.contains("request_by_package"))
+        #expect(indexes.contains("request_waiting_by_package"))
+        #expect(try store.read { try $0.pendingRequests(packageID: "internal", limit: 10) }.map(\.id) == ["r1"])
+        let plan = try store.read {
+            try $0.queryPlanForTesting(
+                "SELECT * FROM request WHERE package_id = ? AND (state = 'submitted' OR state = 'pendingApproval') ORDER BY created_at, id LIMIT ?",
+                ["internal", 10])
+        }
+        #expect(plan.contains { $0.contains("USING INDEX request_waiting_by_package") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+        // A package the model no longer has still counts its requests in any state.
+        #expect(try store.read { try $0.hasRequests(packageID: "gone") })
+        #expect(try store.read { try $0.hasRequests(packageID: "internal") })
+        #expect(try !store.read { try $0.hasRequests(packageID: "never") })
+        // A request that stops waiting leaves the index; the admin page no longer lists it.
+        try store.write { db in
+            _ = try db.updateRequest(id: "r1", state: .denied, currentStage: nil, escalated: false, at: at(minutes: 1))
+        }
+        #expect(try store.read { try $0.pendingRequests(packageID: "internal", limit: 10) }.isEmpty)
     }
 }
