@@ -141,7 +141,19 @@ public struct App: Sendable {
     }
 
     /// Answers a request straight from its FastCGI parameters; an unreadable one gets a 400 page.
+    /// The FastCGI parameter nginx's `@gatehouse_sign_in_first` sets to the page an `auth_request`
+    /// refused (`$request_uri`). Only nginx sets parameters without the `HTTP_` prefix.
+    public static let signInFirstParam = "GATEHOUSE_SIGN_IN_FIRST"
+
+    /// To the sign-in page, coming back to `page` afterwards: the page is percent-encoded into the
+    /// query, which nginx cannot do, so that its own query (`?a=1&b=2`) comes back whole. Whatever
+    /// the page is, the sign-in page only keeps a same-site path.
+    static func signInFirst(_ page: String) -> HTTPResponse {
+        .redirect(to: SafeRedirect(Paths.signIn(returnTo: page)) ?? .home)
+    }
+
     public func respond(params: [String: String], body: [UInt8]) -> HTTPResponse {
+        if let page = params[Self.signInFirstParam] { return Self.signInFirst(page) }
         do throws(RequestError) {
             let request = try RequestContext(params: params, body: body, singleSignOnParam: settings.singleSignOnParam)
             return respond(to: request)

@@ -56,6 +56,24 @@ import Testing
         #expect(!ended.bodyText.contains("nav-person"))
     }
 
+    @Test func nginxsSignInFirstComesBackToThePageWithItsWholeQuery() throws {
+        let h = try Harness()
+        let params = [
+            "REQUEST_METHOD": "POST", "DOCUMENT_URI": "/admin/catalogs/general/",
+            App.signInFirstParam: "/admin/catalogs/general/?policy=a&x=%2F+1",
+        ]
+        let response = h.app.respond(params: params, body: Array("anything".utf8))
+        #expect(response.status == .seeOther)
+        #expect(response.header("Location") == "/sign-in/?return=/admin/catalogs/general/%3Fpolicy%3Da%26x%3D%252F%2B1")
+        let page = h.get(Paths.signIn, query: "return=/admin/catalogs/general/%3Fpolicy%3Da%26x%3D%252F%2B1")
+        #expect(page.bodyText.contains(#"name="return" value="/admin/catalogs/general/?policy=a&amp;x=%2F+1""#))
+        // An odd page is carried as text; the sign-in page keeps only a same-site path.
+        let odd = h.app.respond(params: [App.signInFirstParam: "//evil.example/"], body: [])
+        #expect(odd.header("Location") == "/sign-in/?return=//evil.example/")
+        let oddPage = h.get(Paths.signIn, query: "return=//evil.example/")
+        #expect(!oddPage.bodyText.contains("evil.example"))
+    }
+
     @Test func signInReturnsToTheSafePathOnly() throws {
         let h = try Harness()
         let (kept, _) = try h.signIn("allan@contoso.example", returnTo: "/access-packages/finance-reports/")

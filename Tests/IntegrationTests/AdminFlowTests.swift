@@ -93,7 +93,7 @@ struct AdminFlowTests {
         let withQuery = try megan.get(assignFinance)
         #expect(withQuery.status == 303)
         let withQueryLocation = try #require(withQuery.header("Location"))
-        #expect(withQueryLocation == "/sign-in/?return=\(assignFinance)")
+        #expect(withQueryLocation == "/sign-in/?return=/admin/packages/finance-reports/assign%3Fpolicy%3Dfinance-team")
         #expect(try megan.get(withQueryLocation).body.contains(#"<input type="hidden" name="return" value="\#(html(assignFinance))">"#))
 
         let signInPage = try megan.get("/sign-in/?return=\(Paths.admin)")

@@ -35,6 +35,12 @@ struct SignInTests {
         let admin = try http.get("/admin/")
         #expect(admin.status == 303)
         #expect(admin.header("Location") == "/sign-in/?return=/admin/")
+        // The handler writes that redirect, so the page's own query comes back whole.
+        let adminQuery = try http.get("/admin/catalogs/general/?policy=a&x=1")
+        #expect(adminQuery.status == 303)
+        let back = try #require(adminQuery.header("Location"))
+        #expect(back == "/sign-in/?return=/admin/catalogs/general/%3Fpolicy%3Da%26x%3D1")
+        #expect(try http.get(back).body.contains(#"name="return" value="/admin/catalogs/general/?policy=a&amp;x=1""#))
         #expect(try http.get("/auth").status == 404, "/auth is internal")
 
         // The handler's sign-in page keeps the return path; the handler's pages carry nginx's headers.
