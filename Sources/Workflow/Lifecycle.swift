@@ -106,14 +106,7 @@ public struct Lifecycle: Sendable {
             at: now, actor: actor, subjectKind: "request", subjectID: requestID, action: "removed",
             after: RequestState.delivered.rawValue, reason: "\(kind.rawValue) removal of assignment \(a.id): \(reason)"))
         if let pending = try db.pendingExtension(assignmentID: a.id) {
-            try db.setApprovalState(
-                requestID: pending,
-                ApprovalStateRecord(state: .canceled, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0, nextCheckAt: nil),
-                at: now)
-            try db.appendAudit(AuditEntry(
-                at: now, actor: "system", subjectKind: "request", subjectID: pending, action: "canceled",
-                before: RequestState.pendingApproval.rawValue, after: RequestState.canceled.rawValue,
-                reason: "the assignment it would extend ended"))
+            try cancelExtension(pending, of: a, db: db, now: now)
         }
         let notify = (original.flatMap { try? PolicySnapshot.decode($0.policySnapshot) }?.policy.notifications.requestor) ?? true
         if notify {
@@ -126,6 +119,28 @@ public struct Lifecycle: Sendable {
         }
         try Guests(site: site, calendar: calendar).assignmentEnded(email: a.email, db: db, now: now)
         return requestID
+    }
+
+    /// Cancels an extension that waits for approval because the assignment it would extend
+    /// ended; the approvers of its current stage are told, so that nobody decides it for nothing.
+    private func cancelExtension(_ requestID: String, of a: AssignmentRecord, db: StoreWriter, now: Date) throws {
+        let approvals = Approvals(site: site, calendar: calendar, newID: newID)
+        // Who waits on the current stage, read before the request leaves it.
+        let waiting = try approvals.load(requestID, db: db)
+        try db.setApprovalState(
+            requestID: requestID,
+            ApprovalStateRecord(state: .canceled, currentStage: nil, stageStartedAt: nil, escalated: false, remindersSent: 0, nextCheckAt: nil),
+            at: now)
+        try db.appendAudit(AuditEntry(
+            at: now, actor: "system", subjectKind: "request", subjectID: requestID, action: "canceled",
+            before: RequestState.pendingApproval.rawValue, after: RequestState.canceled.rawValue,
+            reason: "the assignment it would extend ended"))
+        guard let waiting, let step = waiting.engine.cancel(waiting.progress, at: now) else { return }
+        for case .canceled(let notify) in step.effects {
+            for approver in notify {
+                try db.enqueueMail(notices.extensionCanceled(toApprover: approver, waiting.notice, at: now), at: now)
+            }
+        }
     }
 
     // MARK: Extension

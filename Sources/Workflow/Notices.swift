@@ -166,6 +166,20 @@ public struct Notices: Sendable {
             kind: expired ? "approvalExpired" : "approvalCanceled")
     }
 
+    /// An extension this approver was asked to decide was canceled: the access it would extend ended.
+    public func extensionCanceled(toApprover approver: String, _ r: NoticeRequest, at: Date) -> OutgoingMail {
+        OutgoingMail(
+            recipient: approver,
+            subject: "\(r.requestorName)'s request to extend \(r.packageName) was canceled",
+            body: """
+                \(r.requestorName)'s access to \(r.packageName) ended (\(calendar.longDateAndTime(at))), so the request to extend it was canceled. No action is needed from you.
+
+                See the request at \(link(Paths.approval(r.requestID)))
+
+                """,
+            kind: "approvalCanceled")
+    }
+
     // MARK: To the requestor
 
     /// The request was recorded and waits for approval.

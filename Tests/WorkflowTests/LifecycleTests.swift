@@ -591,5 +591,11 @@ private struct Snapshot: Equatable {
         #expect(try bench.assignment("a1").state == .expired)
         #expect(try bench.request(again).state == .canceled)
         #expect(try bench.audit(request: again).last?.reason == "the assignment it would extend ended")
+        // The approver asked to decide it is told it went away; the first (denied) one is not news.
+        let told = try bench.mail(to: nestor, kind: "approvalCanceled")
+        #expect(told.count == 1)
+        #expect(told.first?.subject.contains("request to extend") == true)
+        #expect(told.first?.body.contains("/approvals/\(again)/") == true)
+        #expect(told.first?.body.contains("No action is needed from you.") == true)
     }
 }
