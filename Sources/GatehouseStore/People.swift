@@ -97,10 +97,14 @@ extension StoreWriter {
         return try person(email: email)!
     }
 
-    /// Records that the person accepted the terms of use `version` at `at`.
-    public func recordTermsAccepted(email: String, version: String, at: Date) throws {
-        try db.cachedStatement(sql: "UPDATE person SET terms_accepted_at = ?, terms_version = ? WHERE email = ?")
-            .execute(arguments: [at.stored, version, normalized(email)])
+    /// Records that the person accepted the terms of use `version` at `at`; a `displayName`
+    /// replaces the stored one (an external person gives theirs with the acceptance).
+    public func recordTermsAccepted(email: String, version: String, displayName: String? = nil, at: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE person SET terms_accepted_at = ?, terms_version = ?, display_name = coalesce(?, display_name)
+            WHERE email = ?
+            """)
+            .execute(arguments: [at.stored, version, displayName, normalized(email)])
         if db.changesCount == 0 { throw StoreError.personNotFound(email: normalized(email)) }
     }
 

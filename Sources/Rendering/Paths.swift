@@ -198,6 +198,8 @@ public enum FormField {
     public static let returnTo = "return"
     public static let email = "email"
     public static let code = "code"
+    /// The name an external person gives at their first sign-in.
+    public static let name = "name"
     /// The idempotency token of a handler-rendered request form (absent from the static form).
     public static let submission = "submission"
     /// Why the person cancels a request.
@@ -213,6 +215,8 @@ public enum FormField {
 
     /// The longest business justification accepted.
     public static let justificationMaxLength = 4000
+    /// The longest name a person may give.
+    public static let nameMaxLength = 100
 }
 
 extension Paths {

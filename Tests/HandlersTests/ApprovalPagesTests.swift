@@ -26,7 +26,8 @@ import Testing
 
         let list = h.get(Paths.approvals, cookie: adele)
         #expect(list.status == .ok)
-        #expect(list.bodyText.contains(#"<a href="/approvals/\#(id)/">ana@azureblog.example</a><br><span class="note">Azureblog</span>"#))
+        // The name Ana gave with the terms of use, not only her address.
+        #expect(list.bodyText.contains(#"<a href="/approvals/\#(id)/">Guest Person</a><br><span class="note">Azureblog</span>"#))
         #expect(list.bodyText.contains("Pending (1)"))
         // The requestor never sees their own request among approvals.
         #expect(h.get(Paths.approvals, cookie: ana).bodyText.contains("No request waits for your decision."))
@@ -43,7 +44,7 @@ import Testing
         let page = h.get(Paths.approval(id), cookie: adele)
         #expect(page.status == .ok)
         let text = page.bodyText
-        #expect(text.contains("<dt>Requestor</dt><dd>ana@azureblog.example &lt;ana@azureblog.example&gt;</dd>"))
+        #expect(text.contains("<dt>Requestor</dt><dd>Guest Person &lt;ana@azureblog.example&gt;</dd>"))
         #expect(text.contains("<dt>Organization</dt><dd>Azureblog</dd>"))
         #expect(text.contains("Writing the &lt;b&gt;booking&lt;/b&gt; guide"), "the justification is escaped")
         #expect(!text.contains("<b>booking</b>"))
@@ -64,7 +65,7 @@ import Testing
         #expect(!after.contains("class=\"decide\""), "nothing left to decide")
         #expect(h.get(Paths.approvals, cookie: adele).bodyText.contains("Pending (0)"))
         let history = h.get(Paths.approvalHistory, cookie: adele).bodyText
-        #expect(history.contains(#"<a href="/approvals/\#(id)/">ana@azureblog.example</a>"#))
+        #expect(history.contains(#"<a href="/approvals/\#(id)/">Guest Person</a>"#))
         #expect(history.contains("You approved · now delivered"))
         // The requestor's page shows the decision and the access.
         let mine = h.get(Paths.myRequest(id), cookie: ana).bodyText

@@ -12,7 +12,7 @@ extension Harness {
     func session(_ email: String) throws -> String {
         let (response, cookie) = try signIn(email)
         if response.header("Location")?.hasPrefix(Paths.signInTerms) == true {
-            let accepted = post(Paths.signInTerms, ["return": "/my/requests/"], cookie: cookie)
+            let accepted = post(Paths.signInTerms, ["return": "/my/requests/", "name": "Guest Person"], cookie: cookie)
             #expect(accepted.status == .seeOther)
         }
         return cookie

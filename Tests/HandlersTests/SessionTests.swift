@@ -156,6 +156,41 @@ import Testing
         #expect(h.get(Paths.myRequests, cookie: cookie).bodyText.contains("Your session ended; sign in again to continue."))
     }
 
+    @Test func theTermsFormAsksAgainForAMissingOrUnusableName() throws {
+        let h = try Harness()
+        let (_, cookie) = try h.signIn("guest@fabrikam.example")
+        let cases: [(typed: String?, message: String)] = [
+            (nil, "Enter your name, as the people who approve your requests should see it."),
+            ("   ", "Enter your name, as the people who approve your requests should see it."),
+            ("Gia\r\nBcc: x@evil.example", "Your name cannot contain line breaks or tabs: type it on one line."),
+            (String(repeating: "é", count: 101), "Your name is 101 characters long; shorten it to 100 or fewer."),
+        ]
+        for (typed, message) in cases {
+            let response = if let typed {
+                h.post(Paths.signInTerms, ["return": "/my/requests/", "name": typed], cookie: cookie)
+            } else {
+                h.post(Paths.signInTerms, ["return": "/my/requests/"], cookie: cookie)
+            }
+            #expect(response.status.code == 422, "\(String(describing: typed))")
+            #expect(response.bodyText.contains(message), "\(String(describing: typed))")
+            #expect(response.bodyText.contains(#"aria-invalid="true""#))
+            // What was typed stays in the field (escaped), and the return path in the form.
+            if let typed, !typed.contains("\r") { #expect(response.bodyText.contains(#"value="\#(typed)""#)) }
+            #expect(response.bodyText.contains(#"value="/my/requests/""#))
+        }
+        // Nothing was recorded: the terms still wait.
+        let person = try #require(try h.store.read { try $0.person(email: "guest@fabrikam.example") })
+        #expect(person.termsAcceptedAt == nil)
+        #expect(person.displayName == "guest@fabrikam.example")
+        #expect(h.get(Paths.myRequests, cookie: cookie).header("Location") == "/sign-in/terms?return=/my/requests/")
+        // A name with markup is kept as text and shown escaped.
+        let accepted = h.post(Paths.signInTerms, ["return": "/my/requests/", "name": "<b>Gia</b> & Co"], cookie: cookie)
+        #expect(accepted.status == .seeOther)
+        let page = h.get(Paths.myRequests, cookie: cookie).bodyText
+        #expect(page.contains("&lt;b&gt;Gia&lt;/b&gt; &amp; Co"))
+        #expect(!page.contains("<b>Gia</b>"))
+    }
+
     @Test func anExternalPersonAcceptsTheTermsAtFirstSignIn() throws {
         let h = try Harness()
         let (verified, cookie) = try h.signIn("guest@fabrikam.example")
@@ -173,15 +208,21 @@ import Testing
         #expect(terms.bodyText.contains("Terms of use for guests of Internal LAB"))
         #expect(terms.bodyText.contains("I accept the terms of use"))
 
-        let accepted = h.post(Paths.signInTerms, ["return": "/my/requests/"], cookie: cookie)
+        #expect(terms.bodyText.contains("Your name"))
+
+        let accepted = h.post(Paths.signInTerms, ["return": "/my/requests/", "name": "  Gia   Tran "], cookie: cookie)
         #expect(accepted.status == .seeOther)
         #expect(accepted.header("Location") == "/my/requests/")
         let after = try #require(try h.store.read { try $0.person(email: "guest@fabrikam.example") })
         #expect(after.termsAcceptedAt == h.clock.now)
-        #expect(h.get(Paths.myRequests, cookie: cookie).status == .ok)
-        let actions = try h.store.read { try $0.auditEntries(subjectKind: "person", subjectID: "guest@fabrikam.example") }
-            .map(\.entry.action)
-        #expect(actions == ["signInCodeSent", "signedIn", "termsAccepted"])
+        #expect(after.displayName == "Gia Tran")
+        let history = h.get(Paths.myRequests, cookie: cookie)
+        #expect(history.status == .ok)
+        #expect(history.bodyText.contains("Gia Tran"))
+        let audit = try h.store.read { try $0.auditEntries(subjectKind: "person", subjectID: "guest@fabrikam.example") }
+        #expect(audit.map(\.entry.action) == ["signInCodeSent", "signedIn", "termsAccepted", "nameChanged"])
+        #expect(audit.last?.entry.before == "guest@fabrikam.example")
+        #expect(audit.last?.entry.after == "Gia Tran")
 
         // The next sign-in goes straight back.
         let (second, _) = try h.signIn("guest@fabrikam.example")

@@ -409,7 +409,7 @@ struct AdminFlowTests {
         #expect(holding.body.contains(html(
             "When a governed guest loses their last access package, their sign-in is blocked and they are removed 30 days later.")))
         #expect(holding.body.contains(
-            #"<tr><td>alex@azureblog.example<br><span class="note">alex@azureblog.example</span></td><td>23 November 2026</td>"#
+            #"<tr><td>Alex Guest<br><span class="note">alex@azureblog.example</span></td><td>23 November 2026</td>"#
                 + "<td>External_AccessPackage</td><td>Allowed</td>"
                 + "<td>Keeps access while holding a package; after the last one ends: sign-in blocked, removed 30 days later.</td></tr>"))
 
@@ -429,7 +429,7 @@ struct AdminFlowTests {
         let meganLater = try portal.signedIn(Email.megan)
         let planned = try meganLater.get(Paths.adminGuests).body
         #expect(planned.contains(
-            #"<tr><td>alex@azureblog.example<br><span class="note">alex@azureblog.example</span></td><td>23 November 2026</td>"#
+            #"<tr><td>Alex Guest<br><span class="note">alex@azureblog.example</span></td><td>23 November 2026</td>"#
                 + "<td>Nothing</td><td>Blocked: \(html(Guests.blockReason))</td>"
                 + "<td>Lost their last access on 22 May 2027, 10:00; will be removed on 21 June 2027, 10:00.</td></tr>"), "\(planned)")
         // Not a page for Adele, who manages packages only.

@@ -113,11 +113,11 @@ struct ApprovalFlowTests {
 
         // Adele's mail names the package, the requestor and the deadline, and links under the base URL.
         let action = try portal.nextMail(
-            to: Email.adele, subject: "Action required: alex@azureblog.example requests External_AccessPackage")
+            to: Email.adele, subject: "Action required: Alex Guest requests External_AccessPackage")
         #expect(action.text.hasPrefix(
-            "alex@azureblog.example asks for access to External_AccessPackage and waits for your decision.\n"), "\(action)")
+            "Alex Guest asks for access to External_AccessPackage and waits for your decision.\n"), "\(action)")
         #expect(action.text.contains("Access package: External_AccessPackage\n"))
-        #expect(action.text.contains("Requested by: alex@azureblog.example, Azureblog\n"))
+        #expect(action.text.contains("Requested by: Alex Guest (alex@azureblog.example, Azureblog)\n"))
         #expect(action.text.contains("Submitted: 23 November 2026, 10:00\n"))
         #expect(action.text.contains("Business justification: Writing the booking guide\n"))
         #expect(action.text.contains("Decide by: 7 December 2026, 10:00\n"))
@@ -137,8 +137,8 @@ struct ApprovalFlowTests {
         let shown = try adele.get(page)
         #expect(shown.status == 200)
         let body = shown.body
-        #expect(body.contains("<h1>alex@azureblog.example requests External_AccessPackage</h1>"))
-        #expect(body.contains("<dt>Requestor</dt><dd>alex@azureblog.example &lt;alex@azureblog.example&gt;</dd>"))
+        #expect(body.contains("<h1>Alex Guest requests External_AccessPackage</h1>"))
+        #expect(body.contains("<dt>Requestor</dt><dd>Alex Guest &lt;alex@azureblog.example&gt;</dd>"))
         #expect(body.contains("<dt>Organization</dt><dd>Azureblog</dd>"))
         #expect(body.contains("<dt>Access package</dt><dd>External_AccessPackage</dd>"))
         #expect(body.contains("<dt>Request option</dt><dd>Azureblog partners</dd>"))
@@ -157,7 +157,7 @@ struct ApprovalFlowTests {
         let pending = try adele.get(Paths.approvals).body
         #expect(pending.contains("Pending (1)"))
         #expect(pending.contains(
-            #"<tr><td><a href="\#(page)">alex@azureblog.example</a><br><span class="note">Azureblog</span></td>"#
+            #"<tr><td><a href="\#(page)">Alex Guest</a><br><span class="note">Azureblog</span></td>"#
                 + "<td>External_AccessPackage</td><td>23 November 2026, 10:00</td><td>7 December 2026, 10:00</td></tr>"))
 
         // Approving with a reason: back to the page, which shows the decision read-only.
@@ -203,7 +203,7 @@ struct ApprovalFlowTests {
         let history = try adele.get(Paths.approvalHistory).body
         #expect(history.contains(#"<li><a href="/approvals/history/" aria-current="page">History</a></li>"#))
         #expect(history.contains(
-            #"<tr><td><a href="\#(page)">alex@azureblog.example</a><br><span class="note">Azureblog</span></td>"#
+            #"<tr><td><a href="\#(page)">Alex Guest</a><br><span class="note">Azureblog</span></td>"#
                 + "<td>External_AccessPackage</td><td>23 November 2026, 10:00</td>"))
         #expect(history.contains(/<td>You approved · now [Dd]elivered<\/td><\/tr>/))
         let asked = try portal.store.read { try $0.mail(to: Email.adele) }.filter { $0.mail.kind == "approvalRequired" }
@@ -239,8 +239,8 @@ struct ApprovalFlowTests {
         let page = Paths.approval(id)
         #expect(try don.get(Paths.myRequest(id)).body.contains("<dt>Quelle équipe a gagné la finale 2022 ?</dt><dd>Argentine</dd>"))
 
-        let action = try portal.nextMail(to: Email.adele, subject: "Action required: don@outlook.example requests External contractor")
-        #expect(action.text.contains("Requested by: don@outlook.example\n"), "\(action)")
+        let action = try portal.nextMail(to: Email.adele, subject: "Action required: Don Guest requests External contractor")
+        #expect(action.text.contains("Requested by: Don Guest (don@outlook.example)\n"), "\(action)")
         #expect(action.text.contains("Business justification: Rédaction du guide de réservation\n"))
         #expect(action.text.contains("Decide by: 7 December 2026, 10:00\n"))
         #expect(action.text.contains("Approve or deny at \(portal.base)\(page)\n"))
@@ -388,14 +388,14 @@ struct ApprovalFlowTests {
         let alex = try portal.signedIn(Email.alex)
         let id = try Self.requestID(try alex.post("/requests", form: Self.partnerForm))
         let page = Paths.approval(id)
-        _ = try portal.nextMail(to: Email.adele, subject: "Action required: alex@azureblog.example requests External_AccessPackage")
+        _ = try portal.nextMail(to: Email.adele, subject: "Action required: Alex Guest requests External_AccessPackage")
         #expect(try portal.sweep() == SweepReport(), "nothing is due at once")
 
         // Reminders at the midpoint and on the last day; a second sweep at the same instant does nothing.
         clock.advance(by: 7 * Self.day)
         var report = try portal.sweep()
         #expect(report.reminded == 1 && report.expired == 0, "\(report)")
-        let reminderSubject = "Reminder: alex@azureblog.example's request for External_AccessPackage expires on 7 December 2026"
+        let reminderSubject = "Reminder: Alex Guest's request for External_AccessPackage expires on 7 December 2026"
         let reminder = try portal.nextMail(to: Email.adele, subject: reminderSubject)
         #expect(reminder.text.contains("Decide by: 7 December 2026, 10:00\n"), "\(reminder)")
         #expect(reminder.text.contains("Approve or deny at \(portal.base)\(page)\n"))
@@ -419,9 +419,9 @@ struct ApprovalFlowTests {
             "Your request for External_AccessPackage expired on 7 December 2026, 10:00: its approvers did not decide in time. Nothing was granted.\n"),
             "\(toAlex)")
         #expect(toAlex.text.contains("You can submit it again from \(portal.base)\(Paths.myRequest(id))\n"))
-        let toAdele = try portal.nextMail(to: Email.adele, subject: "alex@azureblog.example's request for External_AccessPackage expired")
+        let toAdele = try portal.nextMail(to: Email.adele, subject: "Alex Guest's request for External_AccessPackage expired")
         #expect(toAdele.text.hasPrefix(
-            "alex@azureblog.example's request for External_AccessPackage expired: nobody decided it in time (7 December 2026, 10:00). No action is needed from you.\n"),
+            "Alex Guest's request for External_AccessPackage expired: nobody decided it in time (7 December 2026, 10:00). No action is needed from you.\n"),
             "\(toAdele)")
 
         // The requestor's page says so and offers to ask again (the old sessions ended long ago).

@@ -87,7 +87,7 @@ struct RequestFlowTests {
         #expect(verified.status == 303)
         let cookie = ["Cookie": String(try #require(verified.header("Set-Cookie")).prefix { $0 != ";" })]
         if verified.header("Location")?.hasPrefix("/sign-in/terms") == true {
-            let accepted = try http.post("/sign-in/terms", form: "return=%2Fmy%2F", headers: cookie.merging(sameSite) { a, _ in a })
+            let accepted = try http.post("/sign-in/terms", form: "name=Guest+Person&return=%2Fmy%2F", headers: cookie.merging(sameSite) { a, _ in a })
             #expect(accepted.status == 303)
         }
         return cookie

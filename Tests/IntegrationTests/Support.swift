@@ -338,6 +338,11 @@ final class ServedPortal: @unchecked Sendable {
         throw NginxFailure(message: "no new mail containing \(text) arrived within 5 s")
     }
 
+    /// The name an external person gives with the terms: "Don Guest" for don@….
+    static func guestName(_ email: String) -> String {
+        email.prefix { $0 != "@" }.capitalized + " Guest"
+    }
+
     /// Signs `email` in with the emailed code (accepting the terms for an external person) and
     /// returns their browser holding the session cookie.
     func signIn(_ email: String) throws -> Browser {
@@ -347,7 +352,7 @@ final class ServedPortal: @unchecked Sendable {
         let verified = try browser.post(Paths.signInVerify, form: formPair("email", email) + "&code=\(try code(for: email))&return=%2Fmy%2F")
         guard verified.status == 303, browser.cookie != nil else { throw NginxFailure(message: "sign-in of \(email): \(verified.status)") }
         if verified.header("Location")?.hasPrefix(Paths.signInTerms) == true {
-            let accepted = try browser.post(Paths.signInTerms, form: "return=%2Fmy%2F")
+            let accepted = try browser.post(Paths.signInTerms, form: formPair("name", Self.guestName(email)) + "&return=%2Fmy%2F")
             guard accepted.status == 303 else { throw NginxFailure(message: "terms for \(email): \(accepted.status)") }
         }
         return browser
@@ -539,7 +544,7 @@ extension ServedPortal {
             Paths.signInVerify, form: [formPair("email", email), formPair("code", String(code.1)), formPair("return", path)].joined(separator: "&"))
         guard verified.status == 303, browser.cookie != nil else { throw NginxFailure(message: "sign-in of \(email): \(verified.status)") }
         guard verified.header("Location")?.hasPrefix(Paths.signInTerms) == true else { return verified.header("Location") }
-        let accepted = try browser.post(Paths.signInTerms, form: formPair("return", path))
+        let accepted = try browser.post(Paths.signInTerms, form: formPair("name", Self.guestName(email)) + "&" + formPair("return", path))
         guard accepted.status == 303 else { throw NginxFailure(message: "terms for \(email): \(accepted.status)") }
         return accepted.header("Location")
     }
