@@ -7,8 +7,8 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate the model in the site folder.",
         discussion: """
-            Reads tenant.yaml, people.yaml, organizations/*.yaml, catalogs/*.yaml and packages/*.md, and \
-            reports every problem at once, one per line, as
+            Reads tenant.yaml, people.yaml, organizations/*.yaml, catalogs/*.yaml and packages/*.md, checks \
+            that the resources' connectors are executable files, and reports every problem at once, one per line, as
 
               path:line:column: error: message
 
@@ -33,14 +33,18 @@ struct Check: ParsableCommand {
         }
         let loader = SiteLoader(today: SiteLoader.today(for: files, at: Date()))
         let result = loader.load(files)
-        for diagnostic in result.diagnostics {
+        // The connectors are files on this machine: checked once the model says which there are.
+        let connectors = result.site.map { ConnectorFiles.problems(in: $0, siteFolder: site) } ?? []
+        let diagnostics = result.diagnostics + connectors
+        for diagnostic in diagnostics {
             Self.printError(diagnostic.description(inSiteFolder: site))
         }
-        guard let model = result.site else {
-            Self.printError(Self.count(result.errorCount, "error"))
+        let errors = diagnostics.count { $0.severity == .error }
+        guard let model = result.site, errors == 0 else {
+            Self.printError(Self.count(errors, "error"))
             throw ExitCode(1)
         }
-        let warnings = result.diagnostics.count - result.errorCount
+        let warnings = diagnostics.count - errors
         print("\(site): " + Self.summary(of: model) + " — " + (warnings == 0 ? "no problems" : Self.count(warnings, "warning")))
     }
 

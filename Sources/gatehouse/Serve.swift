@@ -84,6 +84,7 @@ struct Serve: ParsableCommand {
         let log: @Sendable (String) -> Void = FastCGIServer.logToStandardError
         if !FastCGIServer.keepFreedMemory() { log("gatehouse serve: glibc refused the malloc thresholds; running with its defaults") }
         let model = try Self.loadSite(site, command: "gatehouse serve")
+        Self.warnAboutConnectors(of: model, in: site)
         let permits = RunPermits(count: running ?? 2 * ProcessInfo.processInfo.activeProcessorCount)
         let theme: Theme
         let store: Store
@@ -163,6 +164,17 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         return model
+    }
+
+    /// Connectors that cannot run, as warnings: the commands still start (the sweep retries the
+    /// deliveries), but whoever starts them learns why deliveries will fail.
+    static func warnAboutConnectors(of model: Site, in site: String) {
+        for problem in ConnectorFiles.problems(in: model, siteFolder: site) {
+            var warning = problem
+            warning.severity = .warning
+            warning.message += "; deliveries through it fail and are retried until it is fixed"
+            Check.printError(warning.description(inSiteFolder: site))
+        }
     }
 
     private func mailSender(

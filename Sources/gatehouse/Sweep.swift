@@ -44,6 +44,7 @@ struct Sweep: ParsableCommand {
     func run() throws {
         let instant = now.flatMap(Self.instant) ?? Date()
         let model = try Serve.loadSite(site, command: "gatehouse sweep")
+        Serve.warnAboutConnectors(of: model, in: site)
         let report: SweepReport
         do {
             let store = try Store(path: db)
