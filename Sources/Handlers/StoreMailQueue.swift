@@ -84,27 +84,32 @@ public final class MailPump: @unchecked Sendable {
     private let interval: TimeInterval
     private let clock: @Sendable () -> Date
     private let log: @Sendable (String) -> Void
+    private let busy: (@Sendable () -> Bool)?
     private let condition = NSCondition()
     private var stopping = false
     private var running = false
 
-    /// A pump for `sender`; `clock` gives the "now" of each pass.
+    /// A pump for `sender`; `clock` gives the "now" of each pass. While `busy` says so, a wake
+    /// takes one batch instead of draining the backlog (see ``WriterLoad``).
     public init(
         sender: MailSender, interval: TimeInterval = 2, clock: @escaping @Sendable () -> Date = { Date() },
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        busy: (@Sendable () -> Bool)? = nil, log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.sender = sender
         self.interval = interval
         self.clock = clock
+        self.busy = busy
         self.log = log
     }
 
     /// Passes until nothing is due (a pass takes at most the queue's batch), logging each
     /// outcome; queue errors are logged, not thrown. A burst of sign-in codes goes out at once
-    /// instead of one batch per interval.
+    /// instead of one batch per interval. While `busy` says so, one pass only: the mail still
+    /// moves, a batch per wake, and the rest waits for a quieter moment.
     public func deliverOnce() {
-        for _ in 0..<Self.maxPassesPerWake where deliverPass() > 0 {
+        for pass in 0..<Self.maxPassesPerWake where deliverPass() > 0 {
             if condition.withLock({ stopping }) { break }
+            if pass == 0, let busy, busy() { break }
         }
     }
 
@@ -160,5 +165,45 @@ public final class MailPump: @unchecked Sendable {
         condition.broadcast()
         while running { condition.wait() }
         condition.unlock()
+    }
+}
+
+/// Whether the store's writer, which every post waits for, has been busy for more than `share`
+/// of the time since the previous call.
+///
+/// The notifications' pump asks before draining a backlog: each delivered batch is one more
+/// commit for the writer (recording the deliveries) and its own files to write, taken from the
+/// posts when they come in bursts. Sign-in codes do not ask: someone is waiting for them.
+public final class WriterLoad: @unchecked Sendable {
+    private let busyTime: @Sendable () -> Duration
+    private let elapsedTime: @Sendable () -> Duration
+    private let share: Double
+    private let lock = NSLock()
+    private var last: (busy: Duration, at: Duration)
+
+    /// The load of `store`'s writer.
+    public convenience init(store: Store, share: Double = 0.5) {
+        let origin = ContinuousClock.now
+        self.init(busy: { store.commitStatistics.busy }, elapsed: { ContinuousClock.now - origin }, share: share)
+    }
+
+    /// `busy` is the writer's busy time so far, `elapsed` the time so far, both from one origin.
+    public init(busy: @escaping @Sendable () -> Duration, elapsed: @escaping @Sendable () -> Duration, share: Double = 0.5) {
+        busyTime = busy
+        elapsedTime = elapsed
+        self.share = share
+        last = (busy(), elapsed())
+    }
+
+    /// True when the writer was busy more than `share` of the time since the last call.
+    public func isHigh() -> Bool {
+        let busy = busyTime()
+        let now = elapsedTime()
+        return lock.withLock {
+            defer { last = (busy, now) }
+            let elapsed = now - last.at
+            guard elapsed > .zero else { return false }
+            return (busy - last.busy) / elapsed > share
+        }
     }
 }

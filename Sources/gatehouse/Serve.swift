@@ -118,9 +118,10 @@ struct Serve: ParsableCommand {
         let codes = MailPump(
             sender: try mailSender(store: store, tenant: model.tenant, selection: .signInCodes, log: log),
             interval: mailInterval, log: log)
+        let writerLoad = WriterLoad(store: store)
         let notifications = MailPump(
             sender: try mailSender(store: store, tenant: model.tenant, selection: .notifications, log: log),
-            interval: mailInterval, log: log)
+            interval: mailInterval, busy: { writerLoad.isHigh() }, log: log)
         let server = FastCGIServer(
             listener: listener, workers: workers, maxBodyBytes: maxBody, workerNice: Int32(workerNice), permits: permits,
             log: log

@@ -4,6 +4,7 @@ import GatehouseStore
 import Handlers
 import Portal
 import Rendering
+import Synchronization
 import Testing
 
 @Suite struct SessionTests {
@@ -279,6 +280,45 @@ import Testing
         #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.isEmpty)
         // The outbox hands out 100 per pass: three passes, each recording its deliveries in one commit.
         #expect(h.store.commitStatistics.commits - before == 3)
+    }
+}
+
+@Suite struct MailPacingTests {
+    @Test func whileTheWriterIsBusyAWakeTakesOneBatchAndTheRestWaits() throws {
+        let h = try Harness()
+        try queueNotes(250, in: h)
+        let mailFolder = h.folder.appendingPathComponent("mail")
+        let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
+        let busy = Mutex(true)
+        let pump = MailPump(
+            sender: MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder)),
+            clock: { [clock = h.clock] in clock.now }, busy: { busy.withLock { $0 } })
+        func delivered() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: mailFolder.path).count { $0.hasSuffix(".eml") }
+        }
+        pump.deliverOnce()
+        #expect(try delivered() == 100)
+        pump.deliverOnce()
+        #expect(try delivered() == 200, "a batch per wake: the mail still moves")
+        busy.withLock { $0 = false }
+        pump.deliverOnce()
+        #expect(try delivered() == 250)
+        #expect(try h.store.read { try $0.dueMail(now: h.clock.now) }.isEmpty)
+    }
+
+    @Test func theWriterIsBusyWhenMoreThanHalfOfTheTimeSinceTheLastLookWasSpentWriting() {
+        let busy = Mutex(Duration.zero)
+        let elapsed = Mutex(Duration.zero)
+        let load = WriterLoad(busy: { busy.withLock { $0 } }, elapsed: { elapsed.withLock { $0 } })
+        elapsed.withLock { $0 = .seconds(2) }
+        busy.withLock { $0 = .milliseconds(900) }
+        #expect(!load.isHigh(), "45% of two seconds")
+        elapsed.withLock { $0 = .seconds(4) }
+        busy.withLock { $0 = .milliseconds(2_900) }
+        #expect(load.isHigh(), "100% of the last two seconds")
+        #expect(!load.isHigh(), "no time passed since the last look")
+        elapsed.withLock { $0 = .seconds(6) }
+        #expect(!load.isHigh(), "idle for two seconds")
     }
 }
 
