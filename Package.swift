@@ -76,8 +76,8 @@ let package = Package(
         .target(
             name: "Handlers",
             dependencies: [
-                "GatehouseModel", "Governance", "GatehouseStore", "GatehouseMail", "Portal", "Rendering", "Workflow",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "GatehouseModel", "Governance", "GatehouseStore", "GatehouseMail", "GatehouseMarkdown", "Portal", "Rendering",
+                "Workflow", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings
         ),

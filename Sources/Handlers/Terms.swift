@@ -79,12 +79,8 @@ extension Actions {
     }
 
     private func termsForm(name: String, error: String?, returnTo: String, status: HTTPStatus) throws -> HTTPResponse {
-        let paragraphs = site.tenant.termsOfUse
-            .components(separatedBy: "\n\n")
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty }
         return try views.page("terms", title: "Terms of use", [
-            "paragraphs": paragraphs, "action": Paths.signInTerms, "signOut": Paths.signOut,
+            "termsHTML": terms.html, "action": Paths.signInTerms, "signOut": Paths.signOut,
             "returnName": FormField.returnTo, "returnTo": returnTo,
             "nameName": FormField.name, "name": name, "nameMaxLength": FormField.nameMaxLength,
             "error": error ?? false,

@@ -1,5 +1,6 @@
 internal import Crypto
 internal import Foundation
+internal import GatehouseMarkdown
 internal import GatehouseModel
 internal import GatehouseStore
 internal import Portal
@@ -23,10 +24,13 @@ struct TermsStamp: Sendable {
     let version: String
     /// Whether there is any text to accept.
     let hasText: Bool
+    /// The text (Markdown, as the model says) as HTML, rendered once in cmark's safe mode.
+    let html: String
 
     init(_ text: String) {
         version = ContentHash.hex(ContentHash.fnv1a64(Array(text.utf8)), digits: 16)
         hasText = !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        html = Markdown.html(text)
     }
 }
 

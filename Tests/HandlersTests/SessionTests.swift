@@ -1,5 +1,6 @@
 import Foundation
 import GatehouseMail
+import GatehouseModel
 import GatehouseStore
 import Handlers
 import Portal
@@ -157,6 +158,23 @@ import Testing
         #expect(h.get(Paths.myRequests, cookie: cookie).bodyText.contains("Your session ended; sign in again to continue."))
     }
 
+    @Test func theTermsAreRenderedInCmarksSafeMode() throws {
+        var site = Repository.site
+        site.tenant.termsOfUse = """
+            Read <script>alert(1)</script> this, and [do not click](javascript:alert(2)).
+
+            <img src=x onerror=alert(3)>
+            """
+        let h = try Harness(site: site)
+        let (_, cookie) = try h.signIn("guest@fabrikam.example")
+        let page = h.get(Paths.signInTerms, cookie: cookie).bodyText
+        #expect(page.contains("<!-- raw HTML omitted -->"))
+        #expect(!page.contains("<script>alert(1)"))
+        #expect(!page.contains("onerror"))
+        #expect(!page.contains("javascript:"))
+        #expect(page.contains(#"<a href="">do not click</a>"#))
+    }
+
     @Test func theTermsFormAsksAgainForAMissingOrUnusableName() throws {
         let h = try Harness()
         let (_, cookie) = try h.signIn("guest@fabrikam.example")
@@ -206,7 +224,11 @@ import Testing
 
         let terms = h.get(Paths.signInTerms, query: "return=/my/requests/", cookie: cookie)
         #expect(terms.status == .ok)
-        #expect(terms.bodyText.contains("Terms of use for guests of Internal LAB"))
+        // The terms are Markdown, shown as HTML.
+        #expect(terms.bodyText.contains("<h2>Terms of use for guests of Internal LAB</h2>"))
+        #expect(terms.bodyText.contains("<li>Internal LAB may review and remove your access at any time;</li>"))
+        #expect(terms.bodyText.contains(#"<a href="mailto:lab-team@contoso.example">the LAB team</a>"#))
+        #expect(!terms.bodyText.contains("## "))
         #expect(terms.bodyText.contains("I accept the terms of use"))
 
         #expect(terms.bodyText.contains("Your name"))
