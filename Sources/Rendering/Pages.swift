@@ -171,7 +171,14 @@ public struct PortalRenderer: Sendable {
         if let token = state.submissionToken { hidden.append(["name": FormField.submission, "value": token]) }
         context["hidden"] = hidden
         if !state.problems.isEmpty { context["problems"] = state.problems }
+        // The handler's form is for a signed-in person; only the static one needs the note.
+        context["signInNote"] = state.submissionToken == nil
+        let summary = errorSummary(policy, state: state)
+        context["errorSummary"] = summary
+        context["hasErrorSummary"] = !summary.isEmpty
         if let error = state.errors[FormField.justification] { context["justificationError"] = error }
+        context["justificationDescribedBy"] = Self.describedBy(
+            "justification", hint: true, error: state.errors[FormField.justification] != nil)
         if let value = state.value(FormField.justification) { context["justificationValue"] = value }
         context["justification"] = policy.justification != .none
         context["justificationName"] = FormField.justification
@@ -202,6 +209,27 @@ public struct PortalRenderer: Sendable {
             context["schedule"] = schedule
         }
         return try templates.render("request-form", context)
+    }
+
+    /// The fields with a message, in the form's order, each linking to its input.
+    private func errorSummary(_ policy: Policy, state: RequestFormState) -> [[String: String]] {
+        var items: [[String: String]] = []
+        func add(_ field: String, target: String) {
+            if let message = state.errors[field] { items.append(["href": "#" + target, "message": message]) }
+        }
+        add(FormField.justification, target: "justification")
+        for question in policy.questions {
+            add(FormField.answer(question.id), target: "q-" + question.id + (question.kind == .multipleChoice ? "-1" : ""))
+        }
+        add(FormField.start, target: "start")
+        add(FormField.end, target: "end")
+        return items
+    }
+
+    /// The ids of the hint and the message that describe a field, for `aria-describedby`; false when none.
+    private static func describedBy(_ id: String, hint: Bool, error: Bool) -> Any {
+        let ids = (hint ? [id + "-hint"] : []) + (error ? [id + "-error"] : [])
+        return ids.isEmpty ? false : ids.joined(separator: " ")
     }
 
     private func questionContext(_ question: Question, language: String, ui: UIStrings, state: RequestFormState) -> [String: Any] {
@@ -252,6 +280,7 @@ public struct PortalRenderer: Sendable {
                 ]
             }
         }
+        context["describedBy"] = Self.describedBy(htmlID, hint: context["hasHint"] as? Bool == true, error: state.errors[name] != nil)
         return context
     }
 

@@ -46,6 +46,10 @@ import Testing
         #expect(form.bodyText.contains(">docs</textarea>"))
         #expect(form.bodyText.contains(#"<input type="hidden" name="submission" value=""#))
         #expect(form.bodyText.contains(#"<input type="hidden" name="package" value="external-access-package">"#))
+        // Prefilled, nothing wrong yet: no error summary, no field marked invalid, no sign-in note.
+        #expect(!form.bodyText.contains("error-summary"))
+        #expect(!form.bodyText.contains("aria-invalid"))
+        #expect(!form.bodyText.contains("You will be asked to sign in"))
         // The open-request block no longer applies: the form goes through as a new request.
         let resubmitted = h.post(Paths.submitRequest, Self.partnerForm, cookie: cookie)
         #expect(resubmitted.status == .seeOther)

@@ -132,6 +132,18 @@ extension Harness {
         #expect(page.contains("Q4 &lt;close&gt;</textarea>"))
         #expect(page.contains(#"<input type="hidden" name="submission" value=""#))
         #expect(try h.requests(of: "allan@contoso.example").isEmpty)
+
+        // Above the form, every field with a message, in the form's order, each linking to it.
+        let summary = try #require(page.firstRange(of: #"<div class="error-summary" role="alert">"#))
+        let justification = try #require(page.range(of: ##"<li><a href="#justification">Business justification is required"##))
+        let costCenter = try #require(page.range(of: ##"<li><a href="#q-cost-center">Answer “Cost center (four digits)” must match"##))
+        #expect(summary.upperBound < justification.lowerBound && justification.upperBound < costCenter.lowerBound)
+        #expect(costCenter.upperBound < (page.range(of: #"<form method="post""#)?.lowerBound ?? page.startIndex))
+        // Each input names its hint and its message for screen readers.
+        #expect(page.contains(#"aria-describedby="justification-hint justification-error""#))
+        #expect(page.contains(#"aria-describedby="q-cost-center-hint q-cost-center-error""#))
+        // The person is signed in: no note about signing in.
+        #expect(!page.contains("You will be asked to sign in"))
     }
 
     @Test func eachBlockIsShownOnTheFormWithItsMessage() throws {
