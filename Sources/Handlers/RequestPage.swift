@@ -162,11 +162,27 @@ extension Actions {
             return try signInRequired(request, visitor: visitor, returnTo: request.path)
         }
         let requestor = Requestor(email: person.email, in: site, isGuest: person.isGovernedGuest, isBlocked: person.isBlocked)
-        let packages = Eligibility(site: site).listedPackages(for: requestor).map { package -> [String: Any] in
-            let summary = package.description.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
-            return ["name": package.name, "url": Paths.package(package.id), "summary": summary.isEmpty ? false : summary]
+        let (pending, requests, assignments) = try store.read { db in
+            (try db.pendingApprovalCount(for: person.email), try db.requestSummaries(of: person.email), try db.activeAssignments(of: person.email))
         }
-        let pending = try store.read { try $0.pendingApprovalCount(for: person.email) }
+        // What the person already has or asked for, per package: the access (latest end first), else
+        // the newest open request.
+        var holding: [String: AssignmentRecord] = [:]
+        for a in assignments where holding[a.packageID].map({ ($0.endsAt ?? .distantFuture) < (a.endsAt ?? .distantFuture) }) ?? true {
+            holding[a.packageID] = a
+        }
+        var asked: [String: RequestSummary] = [:]
+        for r in requests where RequestRecords.openStates.contains(r.state) && asked[r.packageID] == nil { asked[r.packageID] = r }
+        let packages = Eligibility(site: site).listedPackages(for: requestor).map { package -> [String: Any] in
+            let summary = views.packageSummaries[package.id] ?? ""
+            var status: Any = false
+            if let a = holding[package.id] {
+                status = ["text": a.endsAt.map { "You have access until \(calendar.longEnd($0))" } ?? "You have access, with no end date", "url": Paths.myAccess]
+            } else if let r = asked[package.id] {
+                status = ["text": "You asked for it on \(calendar.longDate(r.createdAt)): \(Self.stateName(r.state).lowercased())", "url": Paths.myRequest(r.id)]
+            }
+            return ["name": package.name, "url": Paths.package(package.id), "summary": summary.isEmpty ? false : summary, "status": status]
+        }
         return try views.page("my-home", title: "For you", [
             "name": person.displayName, "email": person.email, "packages": packages, "isEmpty": packages.isEmpty,
             "pendingApprovals": pending == 0 ? false : [

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import GatehouseMarkdown
 internal import GatehouseModel
 internal import Portal
 internal import Rendering
@@ -21,6 +22,9 @@ struct Views: Sendable {
     private let chrome: Chrome
     /// The layout's links, for the navigation of a signed-in person.
     private let navLinks: [String: String]
+    /// Each package's one-line summary (its description's first paragraph as plain text), as
+    /// the generated portal home lists it; made once.
+    let packageSummaries: [String: String]
 
     /// Immutable template values (strings and rows of strings), so safe to share between threads.
     private struct Chrome: @unchecked Sendable {
@@ -32,6 +36,7 @@ struct Views: Sendable {
             throw TemplateError.missingTemplate(name: name, referencedBy: nil)
         }
         self.site = site
+        packageSummaries = Dictionary(site.packages.map { ($0.id, Markdown.summary($0.description)) }) { first, _ in first }
         renderer = try PortalRenderer(site: site, theme: theme)
         stylesheetURL = renderer.stylesheetURL
         templates = try TemplateLibrary(theme)

@@ -120,4 +120,25 @@ import Testing
         #expect(!ana.contains("Internal_AccessPackage"))
         #expect(ana.contains(#"<li><a href="/my/">For you</a></li>"#), "the handler's pages link it from the header")
     }
+
+    @Test func forYouSaysWhatThePersonAlreadyHasOrAskedFor() throws {
+        let h = try Harness()
+        let allan = try h.session("allan@contoso.example")
+        let before = h.get(Paths.myHome, cookie: allan).bodyText
+        // The summary is as on the generated home page: the first paragraph as text.
+        #expect(before.contains("Internal_AccessPackage</a> — Everything a member of the lab needs on day one…</li>"))
+        #expect(!before.contains("You have access"))
+        _ = try h.requestID(h.post(Paths.submitRequest, RequestSubmissionTests.internalForm, cookie: allan))
+        let after = h.get(Paths.myHome, cookie: allan).bodyText
+        #expect(after.contains(#"<span class="note"><a href="/my/access/">You have access until 18 November 2027, 12:06</a></span>"#))
+
+        let ana = try h.session("ana@azureblog.example")
+        let id = try h.requestID(h.post(Paths.submitRequest, Self.partnerForm, cookie: ana))
+        let anaHome = h.get(Paths.myHome, cookie: ana).bodyText
+        #expect(anaHome.contains(
+            #"<span class="note"><a href="/my/requests/\#(id)/">You asked for it on 18 November 2026: pending approval</a></span>"#))
+        #expect(anaHome.components(separatedBy: "You asked for it").count == 2, "only the package she asked for")
+        // A paragraph written on two lines is one summary, not its first line.
+        #expect(anaHome.contains("with their own email address, including personal mailboxes. You get membership of the"))
+    }
 }
