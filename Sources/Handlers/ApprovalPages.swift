@@ -176,9 +176,14 @@ extension Actions {
         context["requestedEnd"] = record.requestedEnd.map(calendar.longDate) ?? false
         if let stage {
             let forwarded = loaded.progress.escalated ? " (forwarded)" : ""
+            // How long the access would last, by the policy as it was when the request was made
+            // (an extension's new end and a requested period are shown on their own lines).
+            let plain = loaded.notice.extending == nil && record.requestedStart == nil && record.requestedEnd == nil
+            let deadline = timeline.map { calendar.longDateAndTime($0.deadline) } ?? "—"
+            let access: Any = plain ? PolicyDescriber.duration(loaded.policy.lifecycle.expiration) : false
             context["current"] = [
                 "stage": (stageCount > 1 ? "\(stage) of \(stageCount)" : "\(stage)") + forwarded,
-                "deadline": timeline.map { calendar.longDateAndTime($0.deadline) } ?? "—",
+                "deadline": deadline, "accessIfApproved": access,
             ]
         } else {
             context["current"] = false

@@ -95,7 +95,10 @@ public struct PolicyDescriber: Sendable {
     }
 
     /// "365 days from approval", "until 30 June 2028", "8 hours from approval", "no end date".
-    public func duration(_ expiration: Expiration) -> String {
+    public func duration(_ expiration: Expiration) -> String { Self.duration(expiration) }
+
+    /// See ``duration(_:)``; needs nothing of the site.
+    public static func duration(_ expiration: Expiration) -> String {
         switch expiration {
         case .afterDays(let days): return count(days, "day") + " from approval"
         case .afterHours(let hours): return count(hours, "hour") + " from approval"

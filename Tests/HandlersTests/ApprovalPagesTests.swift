@@ -51,6 +51,8 @@ import Testing
         #expect(text.contains(#"<form method="post" action="/approvals/\#(id)/decide" class="decide" novalidate>"#))
         #expect(text.contains(#"<input type="hidden" name="stage" value="1">"#))
         #expect(text.contains("<dt>Decide by</dt>"))
+        // The partner policy's duration, as it was when Ana asked.
+        #expect(text.contains("<dt>Access if approved</dt><dd>180 days from approval</dd>"))
         #expect(text.contains("Reason <span class=\"required\">(required)</span>"))
 
         h.clock.advance(by: 3600)
