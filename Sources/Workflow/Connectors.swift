@@ -176,7 +176,16 @@ public struct CommandConnector: ConnectorRunner {
         let envp = variables.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        var result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // "Text file busy": the file is still open for writing somewhere, as while a connector is
+        // being replaced, or for the instant another thread's fork holds a copy of a descriptor
+        // on a file just written. Worth a few short retries before counting a failed attempt.
+        var pause: UInt32 = 10_000
+        while result == ETXTBSY && pause <= 160_000 {  // at most 0.31 s in all
+            usleep(pause)
+            pause *= 2
+            result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        }
         return result == 0 ? (pid, "") : (nil, String(cString: strerror(result)))
     }
 

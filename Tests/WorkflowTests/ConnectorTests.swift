@@ -422,6 +422,26 @@ private func event(_ kind: String, _ resource: String, _ role: String, assignmen
             == .failed("the connector 'connectors/missing.sh' is not an executable file in \(c.folder.standardizedFileURL.path) (check the resource's `connector:` and that the file is executable)"))
     }
 
+    @Test func aConnectorFileStillOpenForWritingIsStartedOnceItIsClosed() throws {
+        let c = try ConnectorBench()
+        try c.script("fresh", "#!/bin/sh\nexit 0\n")
+        let path = c.folder.appendingPathComponent("connectors/fresh.sh").path
+        // As while it is being replaced: someone still has it open for writing for a moment.
+        let writer = open(path, O_WRONLY)
+        #expect(writer >= 0)
+        let closed = DispatchSemaphore(value: 0)
+        Thread {
+            usleep(15_000)
+            close(writer)
+            closed.signal()
+        }.start()
+        let outcome = CommandConnector(siteFolder: c.folder.path).send(
+            ConnectorEvent(kind: .grant, resourceID: "r", role: "x", email: allan, assignmentID: "a", packageID: "p", at: t0),
+            to: "connectors/fresh.sh")
+        closed.wait()
+        #expect(outcome == .done)
+    }
+
     @Test func theExampleConnectorLogsEventsAndFailsOnItsFlag() throws {
         let c = try ConnectorBench()
         let shipped = Example.root.appendingPathComponent("site/connectors/example-connector.sh")
