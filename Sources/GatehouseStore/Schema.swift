@@ -17,6 +17,7 @@ enum Schema {
         // Rebuilds tables; GRDB runs it with foreign keys off and checks them before committing.
         migrator.registerMigration("v8") { db in try db.execute(sql: v8) }
         migrator.registerMigration("v9") { db in try db.execute(sql: v9) }
+        migrator.registerMigration("v10") { db in try db.execute(sql: v10) }
         return migrator
     }()
 
@@ -516,5 +517,26 @@ enum Schema {
         DROP INDEX request_by_package;
         CREATE INDEX request_waiting_by_package ON request(package_id, created_at, id)
             WHERE state = 'submitted' OR state = 'pendingApproval';
+        """
+
+    /// Request forms posted by someone not (or no longer) signed in, kept while they sign in so
+    /// that what they typed is not lost: found by the hash of a random token in the link they are
+    /// sent back to, claimed by the first person who opens it signed in, gone after an hour (the
+    /// sweep deletes expired ones; a submission deletes its own). `client` is the posting
+    /// address, for a limit on drafts per address.
+    static let v10 = """
+        CREATE TABLE form_draft (
+            token_hash TEXT PRIMARY KEY NOT NULL,
+            package_id TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            fields TEXT NOT NULL CHECK (json_valid(fields)),
+            client TEXT NOT NULL,
+            owner_email TEXT CHECK (owner_email = lower(owner_email)),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX form_draft_by_client ON form_draft(client, created_at);
+        CREATE INDEX form_draft_by_expiry ON form_draft(expires_at);
         """
 }

@@ -98,6 +98,7 @@ public struct App: Sendable {
         router.get(Paths.myHome) { request, _ in a.guarded(request) { try a.myHome(request) } }
         router.get(Paths.myAccess) { request, _ in a.guarded(request) { try a.myAccess(request) } }
         router.get(Paths.myRequests + ":id/") { request, p in a.guarded(request) { try a.requestPage(request, id: p["id"] ?? "") } }
+        router.get(Paths.drafts + ":token/") { request, p in a.guarded(request) { try a.draftPage(request, token: p["token"] ?? "") } }
         router.post(Paths.myRequests + ":id/cancel") { request, p in
             a.guarded(request) { try a.cancelRequest(request, id: p["id"] ?? "") }
         }

@@ -14,9 +14,18 @@ extension Actions {
         if case .signedIn = try visitor(request) {
             return .redirect(to: SafeRedirect(returnTo.isEmpty ? Paths.myHome : returnTo) ?? .home)
         }
-        return try views.signInEmail(
-            returnTo: returnTo, message: request.query[Self.resubmitParameter] == nil ? nil : Self.resubmitMessage)
+        let message: String? = if request.query[Self.resubmitParameter] != nil {
+            Self.resubmitMessage
+        } else if returnTo.hasPrefix(Paths.drafts) {
+            Self.keptMessage
+        } else {
+            nil
+        }
+        return try views.signInEmail(returnTo: returnTo, message: message)
     }
+
+    /// On the way back to a kept request form.
+    static let keptMessage = "Sign in to send your request: what you typed in the form is kept, and you come back to it."
 
     /// The query flag set when a request form was posted without a session.
     static let resubmitParameter = "resubmit"

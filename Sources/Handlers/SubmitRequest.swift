@@ -79,12 +79,16 @@ extension Actions {
         }
         guard case .signedIn(let person, _) = visitor, let read else {
             if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
-            if case .anonymous = visitor {
-                // The posted answers are lost; the sign-in page says to submit again.
+            // What was typed is kept while the person signs in (or accepts the terms), and the
+            // form comes back filled in; when it cannot be kept, the sign-in page says to submit again.
+            let kept = try keepDraft(fields, package: package, policy: policy, language: language, request: request)
+            if case .anonymous = visitor, kept == nil {
                 return .redirect(to: SafeRedirect(Paths.signIn(returnTo: formURL) + "&" + Self.resubmitParameter + "=1") ?? .home)
             }
-            return try signInRequired(request, visitor: visitor, returnTo: formURL)
+            return try signInRequired(request, visitor: visitor, returnTo: kept ?? formURL)
         }
+        // A submission from a kept form: the kept copy goes with the request's transaction.
+        let draftHash = form[FormField.draft].map(Hashing.sha256)
         let (keys, baseRequestor) = (read.keys, read.requestor)
         let plan: SubmitPlan
         switch read.check {
@@ -100,6 +104,7 @@ extension Actions {
         // uniqueness, if under the same key), so the replay lookups run only then.
         let outcome = try store.write { db -> SubmitOutcome in
             if let touch { try db.touchSession(idHash: touch.idHash, at: touch.at) }
+            if let draftHash { try db.deleteDraft(tokenHash: draftHash, ownedBy: person.email) }
             let record = plan.record
             let current = try db.personFlags(email: person.email)
             var requestor = baseRequestor

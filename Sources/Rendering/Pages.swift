@@ -169,6 +169,8 @@ public struct PortalRenderer: Sendable {
             ["name": FormField.language, "value": language],
         ]
         if let token = state.submissionToken { hidden.append(["name": FormField.submission, "value": token]) }
+        if let token = state.draftToken { hidden.append(["name": FormField.draft, "value": token]) }
+        if !state.notices.isEmpty { context["notices"] = state.notices }
         context["hidden"] = hidden
         if !state.problems.isEmpty { context["problems"] = state.problems }
         // The handler's form is for a signed-in person; only the static one needs the note.

@@ -58,6 +58,9 @@ public enum Paths {
     public static let myHome = "/my/"
     /// GET: one of the signed-in person's requests.
     public static func myRequest(_ id: String) -> String { myRequests + segment(id) + "/" }
+    /// A request form kept while its author signed in (see `FormDraft`).
+    public static let drafts = "/my/drafts/"
+    public static func draft(_ token: String) -> String { drafts + segment(token) + "/" }
     /// POST (field `reason`): cancel one of the signed-in person's pending requests.
     public static func cancelRequest(_ id: String) -> String { myRequest(id) + "cancel" }
     /// GET: the request form again, prefilled with the answers of an ended request.
@@ -202,6 +205,8 @@ public enum FormField {
     public static let name = "name"
     /// The idempotency token of a handler-rendered request form (absent from the static form).
     public static let submission = "submission"
+    /// The token of the kept form a handler-rendered request form was filled from (see `FormDraft`).
+    public static let draft = "draft"
     /// Why the person cancels a request.
     public static let reason = "reason"
     /// An approver's answer: `approve` or `deny`.

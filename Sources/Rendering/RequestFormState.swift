@@ -11,16 +11,22 @@ public struct RequestFormState: Sendable, Hashable {
     public var problems: [String]
     /// The value of the hidden `submission` field; nil leaves the field out (the static form).
     public var submissionToken: String?
+    /// The value of the hidden `draft` field: the kept form this one was filled from.
+    public var draftToken: String?
+    /// Information about the form as a whole (not a problem), shown above it.
+    public var notices: [String]
 
     /// A form state; every part is optional.
     public init(
         input: [String: [String]] = [:], errors: [String: String] = [:], problems: [String] = [],
-        submissionToken: String? = nil
+        submissionToken: String? = nil, draftToken: String? = nil, notices: [String] = []
     ) {
         self.input = input
         self.errors = errors
         self.problems = problems
         self.submissionToken = submissionToken
+        self.draftToken = draftToken
+        self.notices = notices
     }
 
     /// The static form: nothing typed, nothing wrong, no token.

@@ -23,6 +23,8 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
     public var connectorFailures = 0
     /// Events that failed for the last time: grants now `failed`, revokes given up.
     public var connectorGaveUp = 0
+    /// Request forms kept for someone signing in that expired unused, deleted.
+    public var draftsRemoved = 0
     /// Requests or assignments that failed (logged, retried by the next sweep).
     public var failed = 0
 
@@ -36,6 +38,7 @@ public struct SweepReport: Sendable, Hashable, CustomStringConvertible {
             + (connectorEvents > 0
                 ? "; \(connectorEvents) connector event\(connectorEvents == 1 ? "" : "s") sent, \(connectorFailures) failed"
                     + (connectorGaveUp > 0 ? " (\(connectorGaveUp) given up)" : "") : "")
+            + (draftsRemoved > 0 ? "; \(draftsRemoved) expired form\(draftsRemoved == 1 ? "" : "s") deleted" : "")
             + (failed > 0 ? "; \(failed) failed (see above)" : "")
     }
 }
@@ -73,6 +76,8 @@ public struct Sweeper: Sendable {
         try endAndRemind(now: now, into: &report)
         try removeGuests(now: now, into: &report)
         connectorAttempts(now: now, into: &report)
+        // What people typed before signing in is not kept past its hour.
+        report.draftsRemoved = try store.write { try $0.deleteExpiredDrafts(now: now) }
         return report
     }
 

@@ -19,11 +19,11 @@ import Testing
         let folder = try TemporaryFolder()
         do {
             let store = try Store(path: folder.databasePath)
-            #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+            #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
             try store.write { try $0.upsertPersonOnSignIn(email: "Alex@Azureblog.example", displayName: "Alex", isExternal: true, at: t0) }
         }
         let reopened = try Store(path: folder.databasePath)
-        #expect(try reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try reopened.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         #expect(try reopened.settings().journalMode == "wal")
         #expect(try reopened.settings().synchronous == 2)
         #expect(try reopened.readerSettings().synchronous == 2)
@@ -36,7 +36,7 @@ import Testing
         let folder = try TemporaryFolder()
         let path = folder.databasePath
         let migrations = try onThreads(6) { _ in try Store(path: path).appliedMigrations() }
-        #expect(migrations == Array(repeating: ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"], count: 6))
+        #expect(migrations == Array(repeating: ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"], count: 6))
     }
 
     @Test func unusableFolderIsReportedWithThePath() throws {
@@ -66,7 +66,7 @@ import Testing
 
     @Test func inMemoryStoreIsMigrated() throws {
         let store = try Store.inMemory()
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         try store.write { try $0.appendAudit(AuditEntry(at: t0, actor: "system", subjectKind: "tenant", subjectID: "lab", action: "started")) }
         #expect(try store.read { try $0.auditEntries() }.count == 1)
     }

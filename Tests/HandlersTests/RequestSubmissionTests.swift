@@ -264,23 +264,109 @@ extension Harness {
         #expect(try h.requests(of: "allan@contoso.example").isEmpty)
     }
 
-    @Test func withoutASessionThePersonSignsInAndSubmitsAgain() throws {
-        let h = try Harness()
-        let anonymous = h.post(Paths.submitRequest, Self.internalForm)
-        #expect(anonymous.status == .seeOther)
-        #expect(anonymous.header("Location") == "/sign-in/?return=/access-packages/internal-access-package/request/members/&resubmit=1")
-        let page = h.get(Paths.signIn, query: "return=/access-packages/internal-access-package/request/members/&resubmit=1")
-        #expect(page.bodyText.contains("Sign in, then submit the request form again: what you typed before signing in could not be kept."))
-        #expect(page.bodyText.contains(#"name="return" value="/access-packages/internal-access-package/request/members/""#))
+    static let partnerDraftForm: KeyValuePairs<String, String> = [
+        "package": "external-access-package", "policy": "azureblog", "language": "en",
+        "justification": "Writing the <b>booking</b> guide",
+    ]
 
+    /// The token at the end of a `/my/drafts/<token>/` path.
+    static func draftToken(_ path: String) throws -> String {
+        try #require(path.hasPrefix(Paths.drafts) && path.hasSuffix("/") ? String(path.dropFirst(Paths.drafts.count).dropLast()) : nil)
+    }
+
+    @Test func aFormPostedBeforeSigningInIsKeptAndComesBackFilledIn() throws {
+        let h = try Harness()
+        let anonymous = h.post(Paths.submitRequest, [
+            "package": "internal-access-package", "policy": "members", "language": "en", "justification": "Onboarding <now>",
+        ])
+        #expect(anonymous.status == .seeOther)
+        let location = try #require(anonymous.header("Location"))
+        let prefix = "/sign-in/?return=" + Paths.drafts
+        #expect(location.hasPrefix(prefix))
+        let draftPath = String(location.dropFirst("/sign-in/?return=".count))
+        let token = try Self.draftToken(draftPath)
+        #expect(token.count == 64)
+        // Stored by the token's hash only.
+        #expect(try h.store.read { try $0.draft(tokenHash: token, now: h.clock.now) } == nil)
+
+        let signIn = h.get(Paths.signIn, query: "return=" + draftPath)
+        #expect(signIn.bodyText.contains("Sign in to send your request: what you typed in the form is kept, and you come back to it."))
+        let (verified, cookie) = try h.signIn("allan@contoso.example", returnTo: draftPath)
+        #expect(verified.header("Location") == draftPath)
+
+        let form = h.get(draftPath, cookie: cookie)
+        #expect(form.status == .ok)
+        let page = form.bodyText
+        #expect(page.contains("What you typed before signing in was kept: check it, then submit the request."))
+        #expect(page.contains(">Onboarding &lt;now&gt;</textarea>"))
+        #expect(page.contains(#"<input type="hidden" name="draft" value="\#(token)">"#))
+        #expect(page.contains(#"<input type="hidden" name="submission" value=""#))
+        #expect(try h.requests(of: "allan@contoso.example").isEmpty, "nothing is requested until the person submits")
+
+        // Submitting the kept form makes the request and deletes the kept copy.
+        let submission = try #require(page.firstMatch(of: /name="submission" value="([0-9a-f]+)"/)).1
+        let submitted = h.post(Paths.submitRequest, [
+            "package": "internal-access-package", "policy": "members", "language": "en", "justification": "Onboarding <now>",
+            "submission": String(submission), "draft": token,
+        ], cookie: cookie)
+        #expect(submitted.status == .seeOther)
+        #expect(try h.requests(of: "allan@contoso.example").map(\.justification) == ["Onboarding <now>"])
+        let gone = h.get(draftPath, cookie: cookie)
+        #expect(gone.status == .notFound)
+        #expect(gone.bodyText.contains("Form no longer kept"))
+    }
+
+    @Test func aKeptFormIsOnlyForThePersonWhoOpensItFirstAndOnlyForAnHour() throws {
+        let h = try Harness()
+        let location = try #require(h.post(Paths.submitRequest, Self.partnerDraftForm).header("Location"))
+        let draftPath = String(location.dropFirst("/sign-in/?return=".count))
+
+        // Not signed in: the kept form's page sends to sign-in and back.
+        #expect(h.get(draftPath).header("Location") == "/sign-in/?return=" + draftPath)
+        let ana = try h.session("ana@azureblog.example")
+        let mine = h.get(draftPath, cookie: ana)
+        #expect(mine.status == .ok)
+        #expect(mine.bodyText.contains("Writing the &lt;b&gt;booking&lt;/b&gt; guide</textarea>"))
+        // Someone else with the link finds nothing.
+        let allan = try h.session("allan@contoso.example")
+        #expect(h.get(draftPath, cookie: allan).status == .notFound)
+        #expect(h.get(Paths.draft(String(repeating: "0", count: 64)), cookie: ana).status == .notFound)
+
+        // After an hour it is gone (and the sweep deletes it: SweepTests).
+        h.clock.advance(by: 3601)
+        let later = try h.session("ana@azureblog.example")
+        #expect(h.get(draftPath, cookie: later).status == .notFound)
+    }
+
+    @Test func anExpiredSessionMidFormKeepsTheForm() throws {
+        let h = try Harness()
         let cookie = try h.session("allan@contoso.example")
         h.clock.advance(by: 9 * 3600)
         let expired = h.post(Paths.submitRequest, [
-            "package": "internal-access-package", "policy": "members", "language": "fr", "justification": "x",
+            "package": "internal-access-package", "policy": "members", "language": "fr", "justification": "Arrivée",
         ], cookie: cookie)
         #expect(expired.status == .ok)
         #expect(expired.bodyText.contains("Your session ended; sign in again to continue."))
-        #expect(expired.bodyText.contains(#"name="return" value="/access-packages/internal-access-package/request/members/fr/""#))
+        let returnTo = try #require(expired.bodyText.firstMatch(of: /name="return" value="(\/my\/drafts\/[0-9a-f]{64}\/)"/)).1
+        let (_, again) = try h.signIn("allan@contoso.example", returnTo: String(returnTo))
+        let form = h.get(String(returnTo), cookie: again).bodyText
+        #expect(form.contains(">Arrivée</textarea>"))
+        #expect(form.contains(#"<input type="hidden" name="language" value="fr">"#), "in the language it was filled in")
         #expect(try h.requests(of: "allan@contoso.example").isEmpty)
+    }
+
+    @Test func oneClientAddressGetsAtMostTwentyKeptFormsAnHour() throws {
+        let h = try Harness()
+        for _ in 0..<20 {
+            let location = try #require(h.post(Paths.submitRequest, Self.partnerDraftForm, remote: "198.51.100.7").header("Location"))
+            #expect(location.contains(Paths.drafts))
+        }
+        // Beyond: the old answer, nothing kept.
+        let refused = h.post(Paths.submitRequest, Self.partnerDraftForm, remote: "198.51.100.7")
+        #expect(refused.header("Location") == "/sign-in/?return=/access-packages/external-access-package/request/azureblog/&resubmit=1")
+        #expect(h.get(Paths.signIn, query: "return=/access-packages/external-access-package/request/azureblog/&resubmit=1").bodyText
+            .contains("Sign in, then submit the request form again: what you typed before signing in could not be kept."))
+        // Another address is not affected.
+        #expect(h.post(Paths.submitRequest, Self.partnerDraftForm, remote: "198.51.100.8").header("Location")?.contains(Paths.drafts) == true)
     }
 }

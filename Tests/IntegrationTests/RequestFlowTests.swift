@@ -19,16 +19,23 @@ struct RequestFlowTests {
         let (base, handler, http) = (portal.base, portal.handler, portal.http)
         let sameSite = ["Origin": base]
 
-        // The static form has no token; a post without a session goes to sign in and says to submit again.
+        // The static form has no token; a post without a session is kept while the person signs
+        // in, and comes back filled in.
         let internalForm = "package=internal-access-package&policy=members&language=en&justification=Onboarding"
         let anonymous = try http.post("/requests", form: internalForm, headers: sameSite)
         #expect(anonymous.status == 303)
-        #expect(anonymous.header("Location") == "/sign-in/?return=/access-packages/internal-access-package/request/members/&resubmit=1")
-        let signInPage = try http.get(try #require(anonymous.header("Location")))
-        #expect(signInPage.body.contains("Sign in, then submit the request form again"))
+        let toSignIn = try #require(anonymous.header("Location"))
+        let draftPath = String(try #require(toSignIn.firstMatch(of: /^\/sign-in\/\?return=(\/my\/drafts\/[0-9a-f]{64}\/)$/)).1)
+        let signInPage = try http.get(toSignIn)
+        #expect(signInPage.body.contains("Sign in to send your request: what you typed in the form is kept"))
+        #expect(signInPage.body.contains(#"name="return" value="\#(draftPath)""#))
 
         // Internal, no approval: delivered at once, the page shows the end date in the tenant's zone.
         let allan = try signIn("allan@contoso.example", http: http, handler: handler, base: base)
+        let kept = try http.get(draftPath, headers: allan)
+        #expect(kept.status == 200)
+        #expect(kept.body.contains(">Onboarding</textarea>"))
+        #expect(try http.get(draftPath).status == 303, "not signed in: sign in first")
         let expectedEnd = Self.longDate(Date().addingTimeInterval(365 * 86400))
         let submitted = try http.post("/requests", form: internalForm, headers: allan.merging(sameSite) { a, _ in a })
         #expect(submitted.status == 303)

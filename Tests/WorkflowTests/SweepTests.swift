@@ -120,6 +120,25 @@ import Workflow
         #expect(bench.logged.value.isEmpty)
     }
 
+    @Test func requestFormsKeptForSigningInAreDeletedOnceExpired() throws {
+        let bench = try Bench()
+        for (token, created) in [("a", day(0)), ("b", day(0).addingTimeInterval(1800))] {
+            try bench.store.write {
+                try $0.saveDraft(FormDraft(
+                    tokenHash: token, packageID: "p", policyID: "q", language: "en", fields: #"{"justification":["x"]}"#,
+                    client: "192.0.2.1", createdAt: created, expiresAt: created.addingTimeInterval(3600)))
+            }
+        }
+        // Each at its expiry, not a second before; the report says so only when it deleted any.
+        #expect(try bench.sweep(at: day(0).addingTimeInterval(3599)).draftsRemoved == 0)
+        let first = try bench.sweep(at: day(0).addingTimeInterval(3600))
+        #expect(first.draftsRemoved == 1)
+        #expect(first.description.hasSuffix("; 1 expired form deleted"))
+        #expect(try bench.store.read { try $0.draft(tokenHash: "b", now: day(0).addingTimeInterval(3600)) } != nil)
+        #expect(try bench.sweep(at: day(0).addingTimeInterval(5400)).draftsRemoved == 1)
+        #expect(try bench.sweep(at: day(1)) == SweepReport())
+    }
+
     @Test func theEscalationWaitsForItsInstant() throws {
         let bench = try Bench()
         try bench.submit(financePackage, by: allan)
