@@ -12,6 +12,8 @@ public struct FormDraft: Sendable, Hashable {
     public var fields: String
     /// The address it was posted from.
     public var client: String
+    /// SHA-256 hex of the random cookie of the browser that posted it: only that browser opens it.
+    public var browserHash: String
     /// The person who first opened it signed in; nil until then.
     public var ownerEmail: String?
     public var createdAt: Date
@@ -19,7 +21,7 @@ public struct FormDraft: Sendable, Hashable {
 
     public init(
         tokenHash: String, packageID: String, policyID: String, language: String, fields: String, client: String,
-        ownerEmail: String? = nil, createdAt: Date, expiresAt: Date
+        browserHash: String, ownerEmail: String? = nil, createdAt: Date, expiresAt: Date
     ) {
         self.tokenHash = tokenHash
         self.packageID = packageID
@@ -27,6 +29,7 @@ public struct FormDraft: Sendable, Hashable {
         self.language = language
         self.fields = fields
         self.client = client
+        self.browserHash = browserHash
         self.ownerEmail = ownerEmail
         self.createdAt = createdAt
         self.expiresAt = expiresAt
@@ -39,6 +42,7 @@ public struct FormDraft: Sendable, Hashable {
         language = row["language"]
         fields = row["fields"]
         client = row["client"]
+        browserHash = row["browser_hash"]
         ownerEmail = row["owner_email"]
         createdAt = row["created_at"]
         expiresAt = row["expires_at"]
@@ -65,11 +69,12 @@ extension StoreReader {
 extension StoreWriter {
     public func saveDraft(_ draft: FormDraft) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO form_draft (token_hash, package_id, policy_id, language, fields, client, owner_email, created_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO form_draft (
+                token_hash, package_id, policy_id, language, fields, client, browser_hash, owner_email, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).execute(arguments: [
-            draft.tokenHash, draft.packageID, draft.policyID, draft.language, draft.fields, draft.client,
+            draft.tokenHash, draft.packageID, draft.policyID, draft.language, draft.fields, draft.client, draft.browserHash,
             draft.ownerEmail.map(normalized), draft.createdAt.stored, draft.expiresAt.stored,
         ])
     }

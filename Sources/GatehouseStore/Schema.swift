@@ -521,7 +521,8 @@ enum Schema {
 
     /// Request forms posted by someone not (or no longer) signed in, kept while they sign in so
     /// that what they typed is not lost: found by the hash of a random token in the link they are
-    /// sent back to, claimed by the first person who opens it signed in, gone after an hour (the
+    /// sent back to, opened only in the browser that posted it (`browser_hash`: the hash of a
+    /// random cookie), claimed by the first person who opens it signed in, gone after an hour (the
     /// sweep deletes expired ones; a submission deletes its own). `client` is the posting
     /// address, for a limit on drafts per address.
     static let v10 = """
@@ -532,6 +533,7 @@ enum Schema {
             language TEXT NOT NULL,
             fields TEXT NOT NULL CHECK (json_valid(fields)),
             client TEXT NOT NULL,
+            browser_hash TEXT NOT NULL,
             owner_email TEXT CHECK (owner_email = lower(owner_email)),
             created_at TEXT NOT NULL,
             expires_at TEXT NOT NULL

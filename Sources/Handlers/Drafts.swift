@@ -21,10 +21,11 @@ extension Actions {
     static let draftMaxBytes = 32 * 1024
 
     /// Keeps the posted `fields` of `package`'s `policy` form for the person about to sign in;
-    /// returns the path back to it, or nil when it cannot be kept (the caller says so).
+    /// returns the path back to it and the browser cookie to set, or nil when it cannot be kept
+    /// (the caller says so).
     func keepDraft(
         _ fields: [String: [String]], package: AccessPackage, policy: Policy, language: String, request: RequestContext
-    ) throws -> String? {
+    ) throws -> (path: String, setCookie: String)? {
         var kept = fields
         for field in [FormField.package, FormField.policy, FormField.language, FormField.submission, FormField.draft] {
             kept[field] = nil
@@ -35,9 +36,13 @@ extension Actions {
         let now = clock()
         let client = request.remoteAddress ?? "unknown"
         let token = random.sessionID()
+        // Only the browser that posted the form opens it: a link to it sent to someone else leads nowhere.
+        let browserCookie = SessionCookie.browser(baseURL: site.tenant.baseURL)
+        let browser = browserCookie.value(in: request.cookies).flatMap { Self.isToken($0) ? $0 : nil } ?? random.sessionID()
+        guard let setCookie = try? browserCookie.setCookie(value: browser, maxAge: Int(Self.draftLifetime)) else { return nil }
         let draft = FormDraft(
             tokenHash: Hashing.sha256(token), packageID: package.id, policyID: policy.id, language: language, fields: text,
-            client: client, createdAt: now, expiresAt: now.addingTimeInterval(Self.draftLifetime))
+            client: client, browserHash: Hashing.sha256(browser), createdAt: now, expiresAt: now.addingTimeInterval(Self.draftLifetime))
         let saved = try store.write { db -> Bool in
             guard try db.draftCount(client: client, since: now.addingTimeInterval(-3600)) < Self.draftsPerClientPerHour else {
                 return false
@@ -46,7 +51,12 @@ extension Actions {
             return true
         }
         if !saved { log("request form from \(client) not kept: \(Self.draftsPerClientPerHour) kept in the last hour already") }
-        return saved ? Paths.draft(token) : nil
+        return saved ? (Paths.draft(token), setCookie) : nil
+    }
+
+    /// 64 lowercase hex digits, as ``RandomSource/sessionID()`` makes them.
+    static func isToken(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     /// GET /my/drafts/<token>/: the kept form, filled in, for its author to check and submit.
@@ -58,7 +68,9 @@ extension Actions {
         let now = clock()
         let hash = Hashing.sha256(token)
         let found = try store.read { try $0.draft(tokenHash: hash, now: now) }
-        guard let draft = found else { return draftGone() }
+        guard let draft = found,
+              let browser = SessionCookie.browser(baseURL: site.tenant.baseURL).value(in: request.cookies),
+              Hashing.sha256(browser) == draft.browserHash else { return draftGone() }
         if draft.ownerEmail != person.email {
             // The first person to open it signed in makes it theirs; anyone else finds nothing.
             let owner = draft.ownerEmail == nil ? try store.write { try $0.claimDraft(tokenHash: hash, email: person.email) } : draft.ownerEmail
@@ -82,7 +94,7 @@ extension Actions {
     private func draftGone() -> HTTPResponse {
         views.message(
             status: .notFound, title: "Form no longer kept",
-            text: "A request form is kept for an hour while you sign in, and only for you. This one is not (any more): open the access package and fill in its request form again.",
+            text: "A request form is kept for an hour while you sign in, in the browser you filled it in, and only for you. This one is not (any more): open the access package and fill in its request form again.",
             link: (Paths.home, "See the access packages"))
     }
 }

@@ -81,11 +81,15 @@ extension Actions {
             if let touch { try store.write { db in try db.touchSession(idHash: touch.idHash, at: touch.at) } }
             // What was typed is kept while the person signs in (or accepts the terms), and the
             // form comes back filled in; when it cannot be kept, the sign-in page says to submit again.
-            let kept = try keepDraft(fields, package: package, policy: policy, language: language, request: request)
-            if case .anonymous = visitor, kept == nil {
-                return .redirect(to: SafeRedirect(Paths.signIn(returnTo: formURL) + "&" + Self.resubmitParameter + "=1") ?? .home)
+            guard let kept = try keepDraft(fields, package: package, policy: policy, language: language, request: request) else {
+                if case .anonymous = visitor {
+                    return .redirect(to: SafeRedirect(Paths.signIn(returnTo: formURL) + "&" + Self.resubmitParameter + "=1") ?? .home)
+                }
+                return try signInRequired(request, visitor: visitor, returnTo: formURL)
             }
-            return try signInRequired(request, visitor: visitor, returnTo: kept ?? formURL)
+            var response = try signInRequired(request, visitor: visitor, returnTo: kept.path)
+            response.addHeader("Set-Cookie", kept.setCookie)
+            return response
         }
         // A submission from a kept form: the kept copy goes with the request's transaction.
         let draftHash = form[FormField.draft].map(Hashing.sha256)

@@ -109,6 +109,12 @@ public struct SessionCookie: Sendable, Hashable {
         self.secure = baseURL.lowercased().hasPrefix("https://")
     }
 
+    /// The cookie of a browser that posted a request form before signing in (see the handler's
+    /// kept forms): the same attributes as the session's.
+    public static func browser(baseURL: String) -> SessionCookie {
+        SessionCookie(baseURL: baseURL, name: "gatehouse_browser")
+    }
+
     /// The session id this cookie carries in a request, if any.
     public func value(in cookies: Cookies) -> String? {
         cookies[name]

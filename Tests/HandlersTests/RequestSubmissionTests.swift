@@ -286,13 +286,20 @@ extension Harness {
         let draftPath = String(location.dropFirst("/sign-in/?return=".count))
         let token = try Self.draftToken(draftPath)
         #expect(token.count == 64)
+        // The browser that posted it gets a cookie of its own; only it opens the kept form.
+        let setBrowser = try #require(anonymous.header("Set-Cookie"))
+        #expect(setBrowser.hasPrefix("gatehouse_browser="))
+        #expect(setBrowser.hasSuffix("; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax"))
+        let browser = String(setBrowser.prefix { $0 != ";" })
         // Stored by the token's hash only.
         #expect(try h.store.read { try $0.draft(tokenHash: token, now: h.clock.now) } == nil)
 
         let signIn = h.get(Paths.signIn, query: "return=" + draftPath)
         #expect(signIn.bodyText.contains("Sign in to send your request: what you typed in the form is kept, and you come back to it."))
-        let (verified, cookie) = try h.signIn("allan@contoso.example", returnTo: draftPath)
+        let (verified, session) = try h.signIn("allan@contoso.example", returnTo: draftPath)
         #expect(verified.header("Location") == draftPath)
+        #expect(h.get(draftPath, cookie: session).status == .notFound, "the link alone, in another browser")
+        let cookie = session + "; " + browser
 
         let form = h.get(draftPath, cookie: cookie)
         #expect(form.status == .ok)
@@ -318,23 +325,31 @@ extension Harness {
 
     @Test func aKeptFormIsOnlyForThePersonWhoOpensItFirstAndOnlyForAnHour() throws {
         let h = try Harness()
-        let location = try #require(h.post(Paths.submitRequest, Self.partnerDraftForm).header("Location"))
+        let posted = h.post(Paths.submitRequest, Self.partnerDraftForm)
+        let location = try #require(posted.header("Location"))
         let draftPath = String(location.dropFirst("/sign-in/?return=".count))
+        let browser = String(try #require(posted.header("Set-Cookie")).prefix { $0 != ";" })
 
         // Not signed in: the kept form's page sends to sign-in and back.
-        #expect(h.get(draftPath).header("Location") == "/sign-in/?return=" + draftPath)
-        let ana = try h.session("ana@azureblog.example")
+        #expect(h.get(draftPath, cookie: browser).header("Location") == "/sign-in/?return=" + draftPath)
+        let ana = try h.session("ana@azureblog.example") + "; " + browser
         let mine = h.get(draftPath, cookie: ana)
         #expect(mine.status == .ok)
         #expect(mine.bodyText.contains("Writing the &lt;b&gt;booking&lt;/b&gt; guide</textarea>"))
-        // Someone else with the link finds nothing.
-        let allan = try h.session("allan@contoso.example")
+        // Someone else signed in on the same browser finds nothing: the first to open it owns it.
+        let allan = try h.session("allan@contoso.example") + "; " + browser
         #expect(h.get(draftPath, cookie: allan).status == .notFound)
         #expect(h.get(Paths.draft(String(repeating: "0", count: 64)), cookie: ana).status == .notFound)
+        // A second form from the same browser keeps its cookie: both stay reachable.
+        let second = h.post(Paths.submitRequest, Self.partnerDraftForm, cookie: browser)
+        #expect(second.header("Set-Cookie")?.hasPrefix(browser + ";") == true)
+        let secondPath = String(try #require(second.header("Location")).dropFirst("/sign-in/?return=".count))
+        #expect(h.get(secondPath, cookie: ana).status == .ok)
+        #expect(h.get(draftPath, cookie: ana).status == .ok)
 
         // After an hour it is gone (and the sweep deletes it: SweepTests).
         h.clock.advance(by: 3601)
-        let later = try h.session("ana@azureblog.example")
+        let later = try h.session("ana@azureblog.example") + "; " + browser
         #expect(h.get(draftPath, cookie: later).status == .notFound)
     }
 
@@ -347,9 +362,14 @@ extension Harness {
         ], cookie: cookie)
         #expect(expired.status == .ok)
         #expect(expired.bodyText.contains("Your session ended; sign in again to continue."))
+        // Two cookies: the ended session's deletion, and the browser's mark.
+        let set = expired.headers.filter { $0.name == "Set-Cookie" }.map(\.value)
+        #expect(set.count == 2)
+        #expect(set.contains { $0.hasPrefix("gatehouse_session=; ") })
+        let browser = String(try #require(set.first { $0.hasPrefix("gatehouse_browser=") }).prefix { $0 != ";" })
         let returnTo = try #require(expired.bodyText.firstMatch(of: /name="return" value="(\/my\/drafts\/[0-9a-f]{64}\/)"/)).1
         let (_, again) = try h.signIn("allan@contoso.example", returnTo: String(returnTo))
-        let form = h.get(String(returnTo), cookie: again).bodyText
+        let form = h.get(String(returnTo), cookie: again + "; " + browser).bodyText
         #expect(form.contains(">Arrivée</textarea>"))
         #expect(form.contains(#"<input type="hidden" name="language" value="fr">"#), "in the language it was filled in")
         #expect(try h.requests(of: "allan@contoso.example").isEmpty)

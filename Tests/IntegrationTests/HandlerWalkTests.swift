@@ -335,16 +335,20 @@ struct HandlerWalkTests {
 
         // A form sent with the stale cookie: nothing is recorded, the form is kept, and the sign-in
         // page returns to it.
-        let midForm = try portal.browser().post("/requests", form: Self.internalForm + "&justification=Late", headers: ["Cookie": cookie])
+        let tab = portal.browser()
+        tab.cookie = cookie
+        let midForm = try tab.post("/requests", form: Self.internalForm + "&justification=Late")
         #expect(midForm.status == 200)
+        #expect(tab.cookie == nil, "the ended session's cookie is deleted")
         #expect(midForm.body.contains("Your session ended; sign in again to continue."))
         let draftPath = try #require(midForm.body.firstMatch(of: /<input type="hidden" name="return" value="(\/my\/drafts\/[0-9a-f]{64}\/)">/)).1
         #expect(try portal.store.read { try $0.requests(of: "allan@contoso.example") }.isEmpty)
 
         // Signing in again works at the new time, and the form comes back as typed.
-        let back = try portal.signIn("allan@contoso.example")
+        let back = try portal.signIn("allan@contoso.example", in: tab)
         #expect(try back.get("/my/requests/").body.contains("Signed in as Allan Deyoung"))
         #expect(try back.get(String(draftPath)).body.contains(">Late</textarea>"))
+        #expect(try portal.signIn("allan@contoso.example").get(String(draftPath)).status == 404, "not in another browser")
     }
 
     @Test func theAbsoluteLifetimeEndsEvenABusySession() throws {

@@ -32,9 +32,13 @@ struct RequestFlowTests {
 
         // Internal, no approval: delivered at once, the page shows the end date in the tenant's zone.
         let allan = try signIn("allan@contoso.example", http: http, handler: handler, base: base)
-        let kept = try http.get(draftPath, headers: allan)
+        // Only in the browser that posted it, which the site marked with a cookie.
+        let browser = String(try #require(anonymous.header("Set-Cookie")).prefix { $0 != ";" })
+        #expect(browser.hasPrefix("gatehouse_browser="))
+        let kept = try http.get(draftPath, headers: ["Cookie": try #require(allan["Cookie"]) + "; " + browser])
         #expect(kept.status == 200)
         #expect(kept.body.contains(">Onboarding</textarea>"))
+        #expect(try http.get(draftPath, headers: allan).status == 404, "another browser finds nothing")
         #expect(try http.get(draftPath).status == 303, "not signed in: sign in first")
         let expectedEnd = Self.longDate(Date().addingTimeInterval(365 * 86400))
         let submitted = try http.post("/requests", form: internalForm, headers: allan.merging(sameSite) { a, _ in a })

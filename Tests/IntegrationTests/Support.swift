@@ -345,8 +345,8 @@ final class ServedPortal: @unchecked Sendable {
 
     /// Signs `email` in with the emailed code (accepting the terms for an external person) and
     /// returns their browser holding the session cookie.
-    func signIn(_ email: String) throws -> Browser {
-        let browser = browser()
+    func signIn(_ email: String, in existing: Browser? = nil) throws -> Browser {
+        let browser = existing ?? browser()
         let asked = try browser.post(Paths.signInCode, form: formPair("email", email) + "&" + formPair("return", "/my/"))
         guard asked.status == 200 else { throw NginxFailure(message: "code request for \(email): \(asked.status)") }
         let verified = try browser.post(Paths.signInVerify, form: formPair("email", email) + "&code=\(try code(for: email))&return=%2Fmy%2F")
@@ -368,13 +368,22 @@ final class ServedPortal: @unchecked Sendable {
     }
 }
 
-/// One person's browser: keeps the session cookie the site sets (a cookie jar of one) and sends
-/// posts from the site's own origin unless told otherwise.
+/// One person's browser: keeps the cookies the site sets (the session's and the one that marks
+/// the browser) and sends posts from the site's own origin unless told otherwise.
 final class Browser: @unchecked Sendable {
     let http: HTTPClient
     let base: String
+    /// The cookies as `(name, value)`, in the order they were first set.
+    private var jar: [(name: String, value: String)] = []
+
     /// `gatehouse_session=…`, as the browser sends it; nil once the site deleted it.
-    var cookie: String?
+    var cookie: String? {
+        get { jar.first { $0.name == SessionCookie.defaultName }.map { "\($0.name)=\($0.value)" } }
+        set {
+            jar.removeAll { $0.name == SessionCookie.defaultName }
+            if let newValue, let pair = Self.pair(newValue) { jar.append(pair) }
+        }
+    }
 
     init(http: HTTPClient, base: String, cookie: String? = nil) {
         self.http = http
@@ -393,16 +402,24 @@ final class Browser: @unchecked Sendable {
     }
 
     private func withCookie(_ headers: [String: String]) -> [String: String] {
-        guard let cookie else { return headers }
-        return headers.merging(["Cookie": cookie]) { old, _ in old }
+        guard !jar.isEmpty else { return headers }
+        return headers.merging(["Cookie": jar.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")]) { old, _ in old }
     }
 
     private func keep(_ response: CurlResponse) -> CurlResponse {
-        if let set = response.header("Set-Cookie") {
-            let pair = String(set.prefix { $0 != ";" })
-            cookie = set.contains("Max-Age=0") ? nil : pair
+        for header in response.headers where header.name.lowercased() == "set-cookie" {
+            guard let pair = Self.pair(header.value) else { continue }
+            jar.removeAll { $0.name == pair.name }
+            if !header.value.contains("Max-Age=0") { jar.append(pair) }
         }
         return response
+    }
+
+    /// `name=value` from a `Cookie` pair or the start of a `Set-Cookie` value.
+    private static func pair(_ text: String) -> (name: String, value: String)? {
+        let first = text.prefix { $0 != ";" }
+        guard let equals = first.firstIndex(of: "=") else { return nil }
+        return (String(first[..<equals]).trimmingCharacters(in: .whitespaces), String(first[first.index(after: equals)...]))
     }
 }
 

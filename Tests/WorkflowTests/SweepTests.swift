@@ -126,7 +126,7 @@ import Workflow
             try bench.store.write {
                 try $0.saveDraft(FormDraft(
                     tokenHash: token, packageID: "p", policyID: "q", language: "en", fields: #"{"justification":["x"]}"#,
-                    client: "192.0.2.1", createdAt: created, expiresAt: created.addingTimeInterval(3600)))
+                    client: "192.0.2.1", browserHash: "h", createdAt: created, expiresAt: created.addingTimeInterval(3600)))
             }
         }
         // Each at its expiry, not a second before; the report says so only when it deleted any.
