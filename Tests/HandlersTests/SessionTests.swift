@@ -287,14 +287,21 @@ import Testing
     }
 }
 
+/// A harness with 250 notifications queued, and a pump delivering them as .eml files to `mail`.
+private func backlog(busy: (@Sendable () -> Bool)? = nil) throws -> (h: Harness, pump: MailPump, mailFolder: URL) {
+    let h = try Harness()
+    try queueNotes(250, in: h)
+    let mailFolder = h.folder.appendingPathComponent("mail")
+    let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
+    let pump = MailPump(
+        sender: MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder)),
+        clock: { [clock = h.clock] in clock.now }, busy: busy)
+    return (h, pump, mailFolder)
+}
+
 @Suite struct MailPumpTests {
     @Test func oneWakeDeliversABacklogLargerThanABatchWithOneCommitPerPass() throws {
-        let h = try Harness()
-        try queueNotes(250, in: h)
-        let mailFolder = h.folder.appendingPathComponent("mail")
-        let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
-        let pump = MailPump(
-            sender: MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder)), clock: { [clock = h.clock] in clock.now })
+        let (h, pump, mailFolder) = try backlog()
         let before = h.store.commitStatistics.commits
         pump.deliverOnce()
         let files = try FileManager.default.contentsOfDirectory(atPath: mailFolder.path).filter { $0.hasSuffix(".eml") }
@@ -307,14 +314,8 @@ import Testing
 
 @Suite struct MailPacingTests {
     @Test func whileTheWriterIsBusyAWakeTakesOneBatchAndTheRestWaits() throws {
-        let h = try Harness()
-        try queueNotes(250, in: h)
-        let mailFolder = h.folder.appendingPathComponent("mail")
-        let queue = StoreMailQueue(store: h.store, from: try MailAddress("noreply@contoso.example"))
         let busy = Mutex(true)
-        let pump = MailPump(
-            sender: MailSender(queue: queue, transport: OutboxFolderTransport(folder: mailFolder)),
-            clock: { [clock = h.clock] in clock.now }, busy: { busy.withLock { $0 } })
+        let (h, pump, mailFolder) = try backlog(busy: { busy.withLock { $0 } })
         func delivered() throws -> Int {
             try FileManager.default.contentsOfDirectory(atPath: mailFolder.path).count { $0.hasSuffix(".eml") }
         }
