@@ -88,7 +88,8 @@ extension Actions {
             package, policy: policy, language: language,
             state: RequestFormState(
                 input: input, submissionToken: random.recordID(at: now), draftToken: token,
-                notices: ["What you typed before signing in was kept: check it, then submit the request."]))
+                notices: ["What you typed before signing in was kept: check it, then submit the request."]),
+            signedInAs: person.displayName)
     }
 
     private func draftGone() -> HTTPResponse {

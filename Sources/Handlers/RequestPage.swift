@@ -119,7 +119,8 @@ extension Actions {
         for answer in RequestRecords.answers(fromJSON: record.answers) { input[FormField.answer(answer.questionID)] = answer.values }
         let language = site.tenant.languages.contains(record.language) ? record.language : site.tenant.defaultLanguage
         return try views.requestForm(
-            package, policy: policy, language: language, state: RequestFormState(input: input, submissionToken: random.recordID(at: clock())))
+            package, policy: policy, language: language, state: RequestFormState(input: input, submissionToken: random.recordID(at: clock())),
+            signedInAs: person.displayName)
     }
 
     /// GET /my/access/: active and ended assignments with their real start and end in the tenant's zone.

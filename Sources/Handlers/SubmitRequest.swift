@@ -256,14 +256,14 @@ extension Actions {
             return try views.requestForm(
                 package, policy: policy, language: language,
                 state: RequestFormState(input: fields, problems: blocks.map(\.description), submissionToken: random.recordID(at: clock())),
-                status: .conflict)
+                status: .conflict, signedInAs: person.displayName)
         case .rejected(let rejected):
             var errors: [String: String] = [:]
             for error in rejected.errors where errors[error.field] == nil { errors[error.field] = error.message }
             return try views.requestForm(
                 package, policy: policy, language: language,
                 state: RequestFormState(input: rejected.input, errors: errors, submissionToken: random.recordID(at: clock())),
-                status: .unprocessableContent)
+                status: .unprocessableContent, signedInAs: person.displayName)
         }
     }
 

@@ -76,9 +76,12 @@ struct Views: Sendable {
 
     /// The generator's request form with the person's input, messages and a fresh idempotency token.
     func requestForm(
-        _ package: AccessPackage, policy: Policy, language: String, state: RequestFormState, status: HTTPStatus = .ok
+        _ package: AccessPackage, policy: Policy, language: String, state: RequestFormState, status: HTTPStatus = .ok,
+        signedInAs: String
     ) throws -> HTTPResponse {
-        .html(try renderer.requestForm(package, policy: policy, language: language, state: state), status: status)
+        var state = state
+        state.signedInAs = signedInAs
+        return .html(try renderer.requestForm(package, policy: policy, language: language, state: state), status: status)
     }
 
     /// A short page with a heading and one paragraph; plain text if even that cannot be rendered.

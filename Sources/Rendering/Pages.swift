@@ -171,6 +171,9 @@ public struct PortalRenderer: Sendable {
         if let token = state.submissionToken { hidden.append(["name": FormField.submission, "value": token]) }
         if let token = state.draftToken { hidden.append(["name": FormField.draft, "value": token]) }
         if !state.notices.isEmpty { context["notices"] = state.notices }
+        if let person = state.signedInAs {
+            context["nav"] = Self.navigation.merging(["person": person, "signOut": Paths.signOut, "forYou": Paths.myHome]) { $1 }
+        }
         context["hidden"] = hidden
         if !state.problems.isEmpty { context["problems"] = state.problems }
         // The handler's form is for a signed-in person; only the static one needs the note.

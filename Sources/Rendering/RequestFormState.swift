@@ -15,6 +15,8 @@ public struct RequestFormState: Sendable, Hashable {
     public var draftToken: String?
     /// Information about the form as a whole (not a problem), shown above it.
     public var notices: [String]
+    /// The signed-in person's name, for the navigation (nil: it offers to sign in).
+    public var signedInAs: String?
 
     /// A form state; every part is optional.
     public init(

@@ -138,12 +138,14 @@ extension Harness {
         let justification = try #require(page.range(of: ##"<li><a href="#justification">Business justification is required"##))
         let costCenter = try #require(page.range(of: ##"<li><a href="#q-cost-center">Answer “Cost center (four digits)” must match"##))
         #expect(summary.upperBound < justification.lowerBound && justification.upperBound < costCenter.lowerBound)
-        #expect(costCenter.upperBound < (page.range(of: #"<form method="post""#)?.lowerBound ?? page.startIndex))
+        #expect(costCenter.upperBound < (page.range(of: #"<form method="post" action="/requests""#)?.lowerBound ?? page.startIndex))
         // Each input names its hint and its message for screen readers.
         #expect(page.contains(#"aria-describedby="justification-hint justification-error""#))
         #expect(page.contains(#"aria-describedby="q-cost-center-hint q-cost-center-error""#))
-        // The person is signed in: no note about signing in.
+        // The person is signed in: no note about signing in, and the navigation names them.
         #expect(!page.contains("You will be asked to sign in"))
+        #expect(page.contains(#"<span class="visually-hidden">Signed in as </span>Allan Deyoung</span> <button type="submit">Sign out</button>"#))
+        #expect(!page.contains(#"<a href="/sign-in/">Sign in</a>"#))
     }
 
     @Test func eachBlockIsShownOnTheFormWithItsMessage() throws {
