@@ -248,6 +248,8 @@ extension Actions {
         _ outcome: SubmitOutcome, package: AccessPackage, policy: Policy, language: String, fields: [String: [String]],
         person: PersonRecord
     ) throws -> HTTPResponse {
+        // A form shown again keeps the kept form it came from, so that its submission deletes it.
+        let keptDraft = fields[FormField.draft]?.first.flatMap { Self.isToken($0) ? $0 : nil }
         switch outcome {
         case .existing(let id), .created(let id):
             if case .existing = outcome { log("POST /requests: replay of request \(id) by \(person.email)") }
@@ -255,14 +257,17 @@ extension Actions {
         case .blocked(let blocks):
             return try views.requestForm(
                 package, policy: policy, language: language,
-                state: RequestFormState(input: fields, problems: blocks.map(\.description), submissionToken: random.recordID(at: clock())),
+                state: RequestFormState(
+                    input: fields, problems: blocks.map(\.description), submissionToken: random.recordID(at: clock()),
+                    draftToken: keptDraft),
                 status: .conflict, signedInAs: person.displayName)
         case .rejected(let rejected):
             var errors: [String: String] = [:]
             for error in rejected.errors where errors[error.field] == nil { errors[error.field] = error.message }
             return try views.requestForm(
                 package, policy: policy, language: language,
-                state: RequestFormState(input: rejected.input, errors: errors, submissionToken: random.recordID(at: clock())),
+                state: RequestFormState(
+                    input: rejected.input, errors: errors, submissionToken: random.recordID(at: clock()), draftToken: keptDraft),
                 status: .unprocessableContent, signedInAs: person.displayName)
         }
     }

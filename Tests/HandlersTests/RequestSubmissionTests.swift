@@ -312,6 +312,15 @@ extension Harness {
         #expect(page.contains(#"<input type="hidden" name="submission" value=""#))
         #expect(try h.requests(of: "allan@contoso.example").isEmpty, "nothing is requested until the person submits")
 
+        // A mistake on the way shows the form again, still tied to the kept copy.
+        let mistake = h.post(Paths.submitRequest, [
+            "package": "internal-access-package", "policy": "members", "language": "en", "justification": "Onboarding",
+            "answer.nope": "x", "draft": token,
+        ], cookie: cookie)
+        #expect(mistake.status == .unprocessableContent)
+        #expect(mistake.bodyText.contains(#"<input type="hidden" name="draft" value="\#(token)">"#))
+        #expect(h.get(draftPath, cookie: cookie).status == .ok)
+
         // Submitting the kept form makes the request and deletes the kept copy.
         let submission = try #require(page.firstMatch(of: /name="submission" value="([0-9a-f]+)"/)).1
         let submitted = h.post(Paths.submitRequest, [
